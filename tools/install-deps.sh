@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package wggate needs to build, test, run its lab and its benchmarks.
+# Idempotent and non-interactive; waits for an apt/dpkg lock held by another process instead of failing.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
+  # libraries
+  libdpdk-dev dpdk libipsec-mb-dev libsodium-dev libabsl-dev prometheus-cpp-dev
+  libbenchmark-dev libgtest-dev libgmock-dev libb2-dev
+  # lab and end-to-end tests
+  wireguard-go wireguard-tools iproute2 iputils-ping tcpdump tshark ethtool
+  python3 curl netcat-openbsd procps
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+  exec sudo -E "$0" "$@"
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt_opts=(-y -q -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+# tshark asks whether non-root users may capture; answer once, non-interactively.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+apt-get "${apt_opts[@]}" update
+apt-get "${apt_opts[@]}" install --no-install-recommends "${missing[@]}"
