@@ -92,7 +92,9 @@ Unanswered run_unanswered(PeerTimers& timers, MonoTime start, MonoTime jitter) {
     const MonoTime next = timers.next_deadline(now);
     if (next == kNever) break;
     // Never anything a nanosecond early.
-    if (next > now) EXPECT_FALSE(timers.poll(next - kNs).any());
+    if (next > now) {
+      EXPECT_FALSE(timers.poll(next - kNs).any());
+    }
     now = next;
     const auto a = timers.poll(now);
     if (a.give_up) {
