@@ -4,6 +4,7 @@
 #include <blake2.h>
 #include <sodium/utils.h>
 
+#include <cstdlib>
 #include <cstring>
 
 namespace wg::crypto {
@@ -22,7 +23,9 @@ Hash hash(std::initializer_list<Bytes> parts) {
 
 void blake2s_keyed(std::span<std::uint8_t> out, Bytes key, Bytes data) {
   blake2s_state state;
-  blake2s_init_key(&state, out.size(), key.data(), key.size());
+  // Keys and outputs are 1..32 bytes by construction (never sized by the network); libb2 refuses anything
+  // else and would leave the state uninitialised, so a violation is a programming error.
+  if (blake2s_init_key(&state, out.size(), key.data(), key.size()) != 0) std::abort();
   blake2s_update(&state, data.data(), data.size());
   blake2s_final(&state, out.data(), out.size());
   sodium_memzero(&state, sizeof(state));

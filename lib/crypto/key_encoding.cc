@@ -19,6 +19,11 @@ absl::StatusOr<Key> key_from_base64(std::string_view text) {
   if (text.size() != kBase64Len || text[kBase64Len - 1] != '=') {
     return absl::InvalidArgumentError("a key is 44 base64 characters ending in '='");
   }
+  // libsodium 1.0.18 decodes every byte >= 0x80 as '/' (its constant-time character test assumes a
+  // non-negative char), so non-ASCII text is refused here, without branching on the (secret) characters.
+  unsigned char high_bits = 0;
+  for (const char c : text) high_bits |= static_cast<unsigned char>(c);
+  if (high_bits & 0x80) return absl::InvalidArgumentError("key is not valid base64 for 32 bytes");
   Key key;
   std::size_t len = 0;
   const char* end = nullptr;

@@ -16,6 +16,7 @@ void ensure_sodium() {
 }  // namespace
 
 void random_bytes(std::span<std::uint8_t> out) {
+  if (out.empty()) return;  // an empty span may carry a null pointer, which libsodium must not see
   ensure_sodium();
   randombytes_buf(out.data(), out.size());
 }

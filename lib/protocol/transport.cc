@@ -28,7 +28,8 @@ TransportResult encrypt_transport(Keypair& kp, std::span<const std::uint8_t> pay
   if (!kp.reserve_counters(1, counter)) return TransportResult::kCounterLimit;
 
   std::uint8_t* body = out.data() + sizeof(MessageTransportHeader);
-  std::memmove(body, payload.data(), payload.size());
+  // A keepalive's payload may be an empty span with a null data(): memmove must not see it.
+  if (!payload.empty()) std::memmove(body, payload.data(), payload.size());
   std::memset(body + payload.size(), 0, padded - payload.size());
   crypto::seal(std::span<std::uint8_t>(body, padded + kTagLen), kp.sending, counter,
                std::span<const std::uint8_t>(body, padded), {});

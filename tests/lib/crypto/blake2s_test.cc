@@ -17,20 +17,18 @@
 namespace wg::crypto {
 namespace {
 
-std::vector<std::uint8_t> from_hex(std::string_view hex) {
-  std::vector<std::uint8_t> out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<std::uint8_t>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+// Hex strings make a failed comparison readable; gtest prints byte vectors as characters.
+std::string hex(std::span<const std::uint8_t> bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (std::uint8_t b : bytes) {
+    out.push_back(kDigits[b >> 4]);
+    out.push_back(kDigits[b & 15]);
   }
   return out;
 }
 
-template <std::size_t N>
-std::vector<std::uint8_t> to_vec(const std::array<std::uint8_t, N>& a) {
-  return {a.begin(), a.end()};
-}
-
-std::vector<std::uint8_t> to_vec(const Key& k) { return {k.data(), k.data() + k.size()}; }
+std::string hex(const Key& k) { return hex(k.span()); }
 
 std::vector<std::uint8_t> counting(std::size_t n, std::size_t start = 0) {
   std::vector<std::uint8_t> v(n);
@@ -40,17 +38,19 @@ std::vector<std::uint8_t> counting(std::size_t n, std::size_t start = 0) {
 
 Bytes as_bytes(std::string_view s) { return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}; }
 
-Key key_from(const std::vector<std::uint8_t>& v) { return Key(std::span<const std::uint8_t, 32>(v.data(), 32)); }
+Key key_from(const std::vector<std::uint8_t>& v) {
+  return Key(std::span<const std::uint8_t, 32>(v.data(), 32));
+}
 
 TEST(Blake2s, Rfc7693AppendixB) {
-  EXPECT_EQ(to_vec(hash({as_bytes("abc")})),
-            from_hex("508c5e8c327c14e2e1a72ba34eeb452f37458b209ed63a294d999b4c86675982"));
+  EXPECT_EQ(hex(hash({as_bytes("abc")})),
+            "508c5e8c327c14e2e1a72ba34eeb452f37458b209ed63a294d999b4c86675982");
 }
 
 TEST(Blake2s, EmptyInput) {
-  const auto want = from_hex("69217a3079908094e11121d042354a7c1f55b6482ca1a51e1b250dfd1ed0eef9");
-  EXPECT_EQ(to_vec(hash({})), want);
-  EXPECT_EQ(to_vec(hash({Bytes()})), want);
+  const std::string want = "69217a3079908094e11121d042354a7c1f55b6482ca1a51e1b250dfd1ed0eef9";
+  EXPECT_EQ(hex(hash({})), want);
+  EXPECT_EQ(hex(hash({Bytes()})), want);
 }
 
 TEST(Blake2s, PartsHashLikeTheirConcatenation) {
@@ -83,17 +83,17 @@ TEST(Blake2s, KeyedKat) {
     const auto in = counting(v.len);
     std::array<std::uint8_t, 32> out{};
     blake2s_keyed(out, key, in);
-    EXPECT_EQ(to_vec(out), from_hex(v.out)) << "input length " << v.len;
+    EXPECT_EQ(hex(out), v.out) << "input length " << v.len;
   }
 }
 
 TEST(Blake2s, MacIsKeyedBlake2s128) {
   const auto key32 = counting(32);
-  EXPECT_EQ(to_vec(mac(key32, as_bytes("hello"))), from_hex("1f946dc212a39570bc06fd378517a91e"));
-  EXPECT_EQ(to_vec(mac(key32, Bytes())), from_hex("9536f9b267655743dee97b8a670f9f53"));
-  EXPECT_EQ(to_vec(mac(key32, counting(64))), from_hex("f1efa90d2547036841ecd3627fafbc36"));
+  EXPECT_EQ(hex(mac(key32, as_bytes("hello"))), "1f946dc212a39570bc06fd378517a91e");
+  EXPECT_EQ(hex(mac(key32, Bytes())), "9536f9b267655743dee97b8a670f9f53");
+  EXPECT_EQ(hex(mac(key32, counting(64))), "f1efa90d2547036841ecd3627fafbc36");
   // A 16-byte key, as mac2 uses with a cookie.
-  EXPECT_EQ(to_vec(mac(counting(16), counting(100))), from_hex("56301549e674c3b72a0e1dafb7a2c620"));
+  EXPECT_EQ(hex(mac(counting(16), counting(100))), "56301549e674c3b72a0e1dafb7a2c620");
 }
 
 TEST(Blake2s, MacIsNotATruncatedLongOutput) {
@@ -103,30 +103,30 @@ TEST(Blake2s, MacIsNotATruncatedLongOutput) {
   std::array<std::uint8_t, 32> full{};
   blake2s_keyed(full, key, Bytes());
   const Mac m = mac(key, Bytes());
-  EXPECT_NE(std::vector<std::uint8_t>(full.begin(), full.begin() + 16), to_vec(m));
+  EXPECT_NE(hex(std::span(full).first(16)), hex(m));
 }
 
 TEST(Blake2s, HmacMatchesReference) {
   // Python: hmac.new(key, msg, hashlib.blake2s).hexdigest()
-  EXPECT_EQ(to_vec(hmac(counting(32), as_bytes("hello"))),
-            from_hex("ca3386d2021b8c299b42476827e7e729b48255da7aee060261072790ea0fc3fa"));
-  EXPECT_EQ(to_vec(hmac(Bytes(), Bytes())),
-            from_hex("eaf4bb25938f4d20e72656bbbc7a9bf63c0c18537333c35bdb67db1402661acd"));
+  EXPECT_EQ(hex(hmac(counting(32), as_bytes("hello"))),
+            "ca3386d2021b8c299b42476827e7e729b48255da7aee060261072790ea0fc3fa");
+  EXPECT_EQ(hex(hmac(Bytes(), Bytes())),
+            "eaf4bb25938f4d20e72656bbbc7a9bf63c0c18537333c35bdb67db1402661acd");
   // Exactly one block of key: used as is.
-  EXPECT_EQ(to_vec(hmac(counting(64), as_bytes("abc"))),
-            from_hex("3a0ef09eac123871fb79852ec512086d013abff437bd68ca03630932bd6ba81f"));
+  EXPECT_EQ(hex(hmac(counting(64), as_bytes("abc"))),
+            "3a0ef09eac123871fb79852ec512086d013abff437bd68ca03630932bd6ba81f");
 }
 
 TEST(Blake2s, HmacHashesKeysLongerThanABlock) {
-  EXPECT_EQ(to_vec(hmac(counting(65), as_bytes("abc"))),
-            from_hex("44d87b3939dec16bc76cbd83e3982ac0a4eafab8a5b87c8c2adbd0da7d5c9695"));
+  EXPECT_EQ(hex(hmac(counting(65), as_bytes("abc"))),
+            "44d87b3939dec16bc76cbd83e3982ac0a4eafab8a5b87c8c2adbd0da7d5c9695");
   std::vector<std::uint8_t> msg(200);
   for (std::size_t i = 0; i < msg.size(); ++i) msg[i] = static_cast<std::uint8_t>(i * 7);
-  EXPECT_EQ(to_vec(hmac(counting(100), msg)),
-            from_hex("75da44f7b27c6bc8e070cc63c79cf3f1346c345f80b39979e7ebdfed13b348da"));
+  EXPECT_EQ(hex(hmac(counting(100), msg)),
+            "75da44f7b27c6bc8e070cc63c79cf3f1346c345f80b39979e7ebdfed13b348da");
 }
 
-// Python reference: tau0 = HMAC(key, input); tau_i = HMAC(tau0, tau_{i-1} || i), tau_0 empty for i = 1.
+// Python reference: tau0 = HMAC(key, input); tau1 = HMAC(tau0, 0x01); tau_i = HMAC(tau0, tau_{i-1} || i).
 constexpr std::string_view kKdfT1 = "49cb3e3e0a338c0ca9c85f01281c97d1dd23f94eb133ec823d3b30cb879ea1cf";
 constexpr std::string_view kKdfT2 = "8dda23bbefa07e9855d5561e63dfce41694b3a0b635b5bdda478bf62779e2ca5";
 constexpr std::string_view kKdfT3 = "77f0d4675b6c4d21dd3697ee5a7f9b174fa8538e10f86d64f330fc1dc788ef29";
@@ -136,17 +136,17 @@ TEST(Blake2s, KdfMatchesReference) {
   const Key key = key_from(counting(32, 0x40));
   Key t1, t2, t3;
   kdf1(t1, key, as_bytes(kKdfInput));
-  EXPECT_EQ(to_vec(t1), from_hex(kKdfT1));
+  EXPECT_EQ(hex(t1), kKdfT1);
 
   Key u1, u2;
   kdf2(u1, u2, key, as_bytes(kKdfInput));
-  EXPECT_EQ(to_vec(u1), from_hex(kKdfT1));
-  EXPECT_EQ(to_vec(u2), from_hex(kKdfT2));
+  EXPECT_EQ(hex(u1), kKdfT1);
+  EXPECT_EQ(hex(u2), kKdfT2);
 
   kdf3(t1, t2, t3, key, as_bytes(kKdfInput));
-  EXPECT_EQ(to_vec(t1), from_hex(kKdfT1));
-  EXPECT_EQ(to_vec(t2), from_hex(kKdfT2));
-  EXPECT_EQ(to_vec(t3), from_hex(kKdfT3));
+  EXPECT_EQ(hex(t1), kKdfT1);
+  EXPECT_EQ(hex(t2), kKdfT2);
+  EXPECT_EQ(hex(t3), kKdfT3);
 }
 
 TEST(Blake2s, KdfWithEmptyInput) {
@@ -154,36 +154,36 @@ TEST(Blake2s, KdfWithEmptyInput) {
   const Key key = key_from(counting(32, 0x40));
   Key t1, t2, t3;
   kdf3(t1, t2, t3, key, Bytes());
-  EXPECT_EQ(to_vec(t1), from_hex("78eea5e4bfedc2e792dc08620303ca6266f1fd18fab37c848ab8e97d65665f68"));
-  EXPECT_EQ(to_vec(t2), from_hex("b458121cc4faa0a6c9552680d783a1f7ccea37e483bf5a88b990f5ebe26057cc"));
-  EXPECT_EQ(to_vec(t3), from_hex("c76206e40a2876484f43f5329739f74cbefbe29d98b1a5356fce9eebfa01b207"));
+  EXPECT_EQ(hex(t1), "78eea5e4bfedc2e792dc08620303ca6266f1fd18fab37c848ab8e97d65665f68");
+  EXPECT_EQ(hex(t2), "b458121cc4faa0a6c9552680d783a1f7ccea37e483bf5a88b990f5ebe26057cc");
+  EXPECT_EQ(hex(t3), "c76206e40a2876484f43f5329739f74cbefbe29d98b1a5356fce9eebfa01b207");
 }
 
 // Noise updates the chaining key in place (C := Kdf1(C, e)), so the first output aliases the key.
 TEST(Blake2s, KdfOutputMayAliasKey) {
   Key c = key_from(counting(32, 0x40));
   kdf1(c, c, as_bytes(kKdfInput));
-  EXPECT_EQ(to_vec(c), from_hex(kKdfT1));
+  EXPECT_EQ(hex(c), kKdfT1);
 
   c = key_from(counting(32, 0x40));
   Key k;
   kdf2(c, k, c, as_bytes(kKdfInput));
-  EXPECT_EQ(to_vec(c), from_hex(kKdfT1));
-  EXPECT_EQ(to_vec(k), from_hex(kKdfT2));
+  EXPECT_EQ(hex(c), kKdfT1);
+  EXPECT_EQ(hex(k), kKdfT2);
 
   c = key_from(counting(32, 0x40));
   Key tau, k3;
   kdf3(c, tau, k3, c, as_bytes(kKdfInput));
-  EXPECT_EQ(to_vec(c), from_hex(kKdfT1));
-  EXPECT_EQ(to_vec(tau), from_hex(kKdfT2));
-  EXPECT_EQ(to_vec(k3), from_hex(kKdfT3));
+  EXPECT_EQ(hex(c), kKdfT1);
+  EXPECT_EQ(hex(tau), kKdfT2);
+  EXPECT_EQ(hex(k3), kKdfT3);
 
   // Aliasing a later output with the key must work too.
   c = key_from(counting(32, 0x40));
   Key first;
   kdf2(first, c, c, as_bytes(kKdfInput));
-  EXPECT_EQ(to_vec(first), from_hex(kKdfT1));
-  EXPECT_EQ(to_vec(c), from_hex(kKdfT2));
+  EXPECT_EQ(hex(first), kKdfT1);
+  EXPECT_EQ(hex(c), kKdfT2);
 }
 
 TEST(Blake2s, ProtocolStringsHaveExactBytes) {
@@ -198,9 +198,9 @@ TEST(Blake2s, ProtocolStringsHaveExactBytes) {
 // Ci := Hash(Construction); Hi := Hash(Ci || Identifier). The same constants the kernel precomputes.
 TEST(Blake2s, InitialChainingKeyAndHash) {
   const Hash c0 = hash({as_bytes(noise::kConstruction)});
-  EXPECT_EQ(to_vec(c0), from_hex("60e26daef327efc02ec335e2a025d2d016eb4206f87277f52d38d1988b78cd36"));
+  EXPECT_EQ(hex(c0), "60e26daef327efc02ec335e2a025d2d016eb4206f87277f52d38d1988b78cd36");
   const Hash h0 = hash({c0, as_bytes(noise::kIdentifier)});
-  EXPECT_EQ(to_vec(h0), from_hex("2211b361081ac566691243db458ad5322d9c6c662293e8b70ee19c65ba079ef3"));
+  EXPECT_EQ(hex(h0), "2211b361081ac566691243db458ad5322d9c6c662293e8b70ee19c65ba079ef3");
 }
 
 }  // namespace

@@ -66,7 +66,9 @@ void expect_data_flows(Keypair& from, Keypair& to, std::size_t len) {
   std::size_t got = 0;
   ASSERT_EQ(decrypt_transport(to, wire, plain, got), TransportResult::kOk);
   EXPECT_EQ(got, padded_length(len, 1420));
-  EXPECT_EQ(0, std::memcmp(plain.data(), payload.data(), len));
+  if (len > 0) {
+    EXPECT_EQ(0, std::memcmp(plain.data(), payload.data(), len));
+  }
   for (std::size_t i = len; i < got; ++i) EXPECT_EQ(plain[i], 0) << "padding must be zeros";
   // The same packet again is a replay.
   EXPECT_EQ(decrypt_transport(to, wire, plain, got), TransportResult::kReplayed);
