@@ -128,4 +128,18 @@ inline constexpr std::size_t padded_length(std::size_t len, std::size_t mtu) {
   return padded > mtu && len <= mtu ? mtu : padded;
 }
 
+// What a UDP payload to the listen port is, judged by its type word and exact length alone (the receive
+// demux: nothing is decrypted). Handshake messages have one valid size; transport messages at least 32 bytes.
+enum class MessageClass : std::uint8_t {
+  kInitiation,
+  kResponse,
+  kCookieReply,
+  kTransport,
+  kTruncated,     // shorter than 4 bytes, or shorter than its type's size
+  kBadLength,     // a handshake message longer than its fixed size
+  kUnknownType,   // type not 1..4, or reserved bytes not zero
+};
+MessageClass classify_message(const std::uint8_t* data, std::size_t len);
+const char* to_string(MessageClass c);
+
 }  // namespace wg::noise

@@ -205,9 +205,8 @@ class Session : public noise::PeerDirectory {
     if (n < 4) return;
     const std::span<std::uint8_t> msg(buf, static_cast<std::size_t>(n));
     const auto src = noise::cookie_source_v4(from.sin_addr.s_addr, from.sin_port);
-    switch (noise::message_type_word(buf)) {
-      case 1: {
-        if (msg.size() != sizeof(noise::MessageInitiation)) return;
+    switch (noise::classify_message(buf, msg.size())) {
+      case noise::MessageClass::kInitiation: {
         if (checker_.validate(msg, false, src, now) == noise::MacResult::kInvalidMac) {
           std::fprintf(stderr, "wg-interop: initiation with bad mac1\n");
           return;
@@ -229,8 +228,7 @@ class Session : public noise::PeerDirectory {
         std::printf("wg-interop: answered handshake initiation\n");
         return;
       }
-      case 2: {
-        if (msg.size() != sizeof(noise::MessageResponse)) return;
+      case noise::MessageClass::kResponse: {
         if (checker_.validate(msg, false, src, now) == noise::MacResult::kInvalidMac) return;
         noise::MessageResponse m;
         std::memcpy(&m, buf, sizeof(m));
@@ -243,14 +241,13 @@ class Session : public noise::PeerDirectory {
         std::printf("wg-interop: handshake complete (initiator)\n");
         return;
       }
-      case 3: {
-        if (msg.size() != sizeof(noise::MessageCookieReply)) return;
+      case noise::MessageClass::kCookieReply: {
         noise::MessageCookieReply m;
         std::memcpy(&m, buf, sizeof(m));
         if (maker_.consume_reply(m, now) == noise::CookieReplyResult::kOk) send_initiation(now);
         return;
       }
-      case 4: {
+      case noise::MessageClass::kTransport: {
         std::uint32_t receiver = 0;
         if (!noise::transport_receiver(msg, receiver)) return;
         noise::Keypair* kp = keypairs_.find(receiver);
