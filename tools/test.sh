@@ -40,7 +40,9 @@ fi
 build_and_test() {  # build_and_test DIR [meson options...]
   local dir=$1; shift
   stage "build $dir ($*)"
-  if [ ! -f "$dir/build.ninja" ]; then
+  if [ -f "$dir/build.ninja" ]; then
+    meson configure "$dir" "$@" || { record "configure $dir" 1; return 1; }
+  else
     meson setup "$dir" "$@" || { record "setup $dir" 1; return 1; }
   fi
   meson compile -C "$dir" || { record "compile $dir" 1; return 1; }
