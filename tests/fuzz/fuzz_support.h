@@ -81,9 +81,8 @@ inline void begin_run() {
 
 // A clamped private key that depends only on `n`.
 inline crypto::Key fixed_key(std::uint8_t n) {
-  static constexpr char kLabel[] = "wggate fuzz key";
-  const crypto::Hash h = crypto::hash({crypto::Bytes(reinterpret_cast<const std::uint8_t*>(kLabel), sizeof(kLabel)),
-                                       crypto::Bytes(&n, 1)});
+  static constexpr std::uint8_t kLabel[] = {'w', 'g', 'g', 'a', 't', 'e', ' ', 'f', 'u', 'z', 'z'};
+  const crypto::Hash h = crypto::hash({crypto::Bytes(kLabel), crypto::Bytes(&n, 1)});
   crypto::Key k(h);
   crypto::clamp(k);
   return k;
