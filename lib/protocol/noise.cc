@@ -31,6 +31,8 @@ const InitialState& initial_state() {
   return s;
 }
 
+}  // namespace
+
 // Working copy of the symmetric state; wiped when it goes out of scope.
 struct Symmetric {
   Key ck;
@@ -61,6 +63,11 @@ struct Symmetric {
     mix_hash(cipher);
     return true;
   }
+  // The "e" token: C = Kdf1(C, e_pub); H = Hash(H || e_pub).
+  void mix_ephemeral(const crypto::PublicKey& e_pub) {
+    mix_key(e_pub);
+    mix_hash(e_pub);
+  }
   // Mixes DH(priv, pub) in with Kdf1 or Kdf2; false on the all-zero secret.
   bool mix_dh(const Key& priv, const crypto::PublicKey& pub, bool with_key) {
     absl::StatusOr<Key> shared = crypto::dh(priv, pub);
@@ -74,7 +81,6 @@ struct Symmetric {
   }
 };
 
-}  // namespace
 
 const char* to_string(HandshakeResult r) {
   switch (r) {
@@ -115,6 +121,15 @@ void Handshake::precompute() {
   }
 }
 
+void Handshake::commit_created(const Symmetric& s, const Key& ephemeral, std::uint32_t local_index,
+                               HandshakeState state) {
+  ephemeral_private_ = ephemeral;
+  chaining_key_ = s.ck;
+  hash_ = s.h;
+  local_index_ = local_index;
+  state_ = state;
+}
+
 void Handshake::clear() {
   state_ = HandshakeState::kZeroed;
   ephemeral_private_.wipe();
@@ -135,8 +150,7 @@ HandshakeResult create_initiation(Handshake& hs, std::uint32_t local_index, cons
   Key ephemeral = crypto::generate_private_key();
   const crypto::PublicKey e_pub = crypto::public_key(ephemeral);
   std::memcpy(out.ephemeral, e_pub.data(), kKeyLen);
-  s.mix_key(e_pub);
-  s.mix_hash(e_pub);
+  s.mix_ephemeral(e_pub);
   // es
   if (!s.mix_dh(ephemeral, hs.remote_static_, true)) return HandshakeResult::kBadPoint;
   // s
@@ -148,14 +162,9 @@ HandshakeResult create_initiation(Handshake& hs, std::uint32_t local_index, cons
 
   put_type(out.header, MessageType::kInitiation);
   store_le32(out.sender, local_index);
-  std::memset(out.mac1, 0, kMacLen);
+  std::memset(out.mac1, 0, kMacLen);  // the cookie layer fills both macs
   std::memset(out.mac2, 0, kMacLen);
-
-  hs.ephemeral_private_ = ephemeral;
-  hs.chaining_key_ = s.ck;
-  hs.hash_ = s.h;
-  hs.local_index_ = local_index;
-  hs.state_ = HandshakeState::kCreatedInitiation;
+  hs.commit_created(s, ephemeral, local_index, HandshakeState::kCreatedInitiation);
   return HandshakeResult::kOk;
 }
 
@@ -168,8 +177,7 @@ ConsumedMessage consume_initiation(const MessageInitiation& msg, const StaticIde
   // e
   crypto::PublicKey e_remote;
   std::memcpy(e_remote.data(), msg.ephemeral, kKeyLen);
-  s.mix_key(e_remote);
-  s.mix_hash(e_remote);
+  s.mix_ephemeral(e_remote);
   // es
   if (!s.mix_dh(local.private_key, e_remote, true)) return {HandshakeResult::kBadPoint, nullptr};
   // s
@@ -217,8 +225,7 @@ HandshakeResult create_response(Handshake& hs, std::uint32_t local_index, Messag
   Key ephemeral = crypto::generate_private_key();
   const crypto::PublicKey e_pub = crypto::public_key(ephemeral);
   std::memcpy(out.ephemeral, e_pub.data(), kKeyLen);
-  s.mix_key(e_pub);
-  s.mix_hash(e_pub);
+  s.mix_ephemeral(e_pub);
   // ee
   if (!s.mix_dh(ephemeral, hs.remote_ephemeral_, false)) return HandshakeResult::kBadPoint;
   // se
@@ -233,12 +240,7 @@ HandshakeResult create_response(Handshake& hs, std::uint32_t local_index, Messag
   store_le32(out.receiver, hs.remote_index_);
   std::memset(out.mac1, 0, kMacLen);
   std::memset(out.mac2, 0, kMacLen);
-
-  hs.ephemeral_private_ = ephemeral;
-  hs.chaining_key_ = s.ck;
-  hs.hash_ = s.h;
-  hs.local_index_ = local_index;
-  hs.state_ = HandshakeState::kCreatedResponse;
+  hs.commit_created(s, ephemeral, local_index, HandshakeState::kCreatedResponse);
   return HandshakeResult::kOk;
 }
 
@@ -257,8 +259,7 @@ ConsumedMessage consume_response(const MessageResponse& msg, const StaticIdentit
   // e
   crypto::PublicKey e_remote;
   std::memcpy(e_remote.data(), msg.ephemeral, kKeyLen);
-  s.mix_key(e_remote);
-  s.mix_hash(e_remote);
+  s.mix_ephemeral(e_remote);
   // ee
   if (!s.mix_dh(hs->ephemeral_private_, e_remote, false)) return {HandshakeResult::kBadPoint, hs};
   // se

@@ -46,6 +46,7 @@ const char* to_string(HandshakeResult r);
 
 class Handshake;
 class PeerDirectory;
+struct Symmetric;
 struct ConsumedMessage;
 
 // The device's own static key pair.
@@ -79,6 +80,10 @@ class Handshake {
   friend ConsumedMessage consume_response(const MessageResponse&, const StaticIdentity&, PeerDirectory&);
   friend HandshakeResult create_response(Handshake&, std::uint32_t, MessageResponse&);
   friend KeypairPtr begin_session(Handshake&, MonoTime);
+
+  // Stores the state a create_* step produced.
+  void commit_created(const Symmetric& s, const crypto::Key& ephemeral, std::uint32_t local_index,
+                      HandshakeState state);
 
   const StaticIdentity* local_;
   crypto::PublicKey remote_static_;

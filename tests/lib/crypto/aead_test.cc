@@ -13,30 +13,17 @@
 #include <vector>
 
 #include "lib/crypto/x25519.h"
+#include "tests/lib/hex.h"
 
 namespace wg::crypto {
 namespace {
 
+using wg::testing::hex;
+using wg::testing::from_hex;
+
 using Buf = std::vector<std::uint8_t>;
 
-Buf from_hex(std::string_view hex) {
-  Buf out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<std::uint8_t>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
-  }
-  return out;
-}
 
-// Hex strings make a failed comparison readable; gtest prints byte vectors as characters.
-std::string hex(std::span<const std::uint8_t> bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (std::uint8_t b : bytes) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 15]);
-  }
-  return out;
-}
 
 Buf as_buf(std::string_view s) { return Buf(s.begin(), s.end()); }
 

@@ -13,20 +13,13 @@
 #include <vector>
 
 #include "lib/protocol/messages.h"
+#include "tests/lib/hex.h"
 
 namespace wg::crypto {
 namespace {
 
-// Hex strings make a failed comparison readable; gtest prints byte vectors as characters.
-std::string hex(std::span<const std::uint8_t> bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (std::uint8_t b : bytes) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 15]);
-  }
-  return out;
-}
+using wg::testing::hex;
+
 
 std::string hex(const Key& k) { return hex(k.span()); }
 

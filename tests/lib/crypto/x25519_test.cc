@@ -9,9 +9,12 @@
 #include <string>
 #include <string_view>
 #include <vector>
+#include "tests/lib/hex.h"
 
 namespace wg::crypto {
 namespace {
+
+using wg::testing::hex;
 
 std::array<std::uint8_t, 32> from_hex32(std::string_view text) {
   std::array<std::uint8_t, 32> out{};
@@ -27,16 +30,6 @@ Key key_hex(std::string_view hex) {
   return Key(std::span<const std::uint8_t, 32>(b));
 }
 
-// Hex strings make a failed comparison readable; gtest prints byte arrays as characters.
-std::string hex(std::span<const std::uint8_t> bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (std::uint8_t b : bytes) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 15]);
-  }
-  return out;
-}
 
 PublicKey pub_hex(std::string_view hex) { return from_hex32(hex); }
 

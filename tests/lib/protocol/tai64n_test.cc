@@ -7,9 +7,12 @@
 
 #include <string>
 #include <string_view>
+#include "tests/lib/hex.h"
 
 namespace wg::noise {
 namespace {
+
+using wg::testing::hex;
 
 using std::chrono::nanoseconds;
 using std::chrono::seconds;
@@ -20,15 +23,6 @@ system_clock::time_point at(std::int64_t secs, std::int64_t nanos) {
       std::chrono::duration_cast<system_clock::duration>(seconds(secs) + nanoseconds(nanos)));
 }
 
-std::string hex(const Tai64n& t) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (std::uint8_t b : t) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 15]);
-  }
-  return out;
-}
 
 TEST(Tai64n, KnownLayouts) {
   // system_clock's resolution is the platform's; the nanosecond cases need it to be 1 ns or finer than 2^24.
