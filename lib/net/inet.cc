@@ -2,22 +2,36 @@
 
 #include <cstring>
 
+#include "lib/net/byte_order.h"
+
 namespace wg::net {
 namespace {
-std::uint16_t load_be16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
-void store_be16(std::uint8_t* p, std::uint16_t v) {
-  p[0] = static_cast<std::uint8_t>(v >> 8);
-  p[1] = static_cast<std::uint8_t>(v);
+// Adds `data` as big-endian 16-bit words (an odd last byte padded with zero) to a running sum. 64 bits
+// cannot overflow for any buffer that fits in memory, so the carries are folded once, at the end.
+std::uint64_t add_words(std::uint64_t sum, std::span<const std::uint8_t> data) {
+  std::size_t i = 0;
+  for (; i + 1 < data.size(); i += 2) sum += load_be16(&data[i]);
+  if (i < data.size()) sum += static_cast<std::uint32_t>(data[i]) << 8;
+  return sum;
+}
+
+std::uint16_t fold_and_complement(std::uint64_t sum) {
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<std::uint16_t>(~sum);
 }
 }  // namespace
 
 std::uint16_t inet_checksum(std::span<const std::uint8_t> data) {
-  std::uint32_t sum = 0;
-  std::size_t i = 0;
-  for (; i + 1 < data.size(); i += 2) sum += load_be16(&data[i]);
-  if (i < data.size()) sum += static_cast<std::uint32_t>(data[i]) << 8;
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<std::uint16_t>(~sum);
+  return fold_and_complement(add_words(0, data));
+}
+
+std::uint16_t icmp6_checksum(std::span<const std::uint8_t, 16> src, std::span<const std::uint8_t, 16> dst,
+                             std::span<const std::uint8_t> icmp) {
+  // RFC 8200 section 8.1 pseudo-header: source, destination, 32-bit upper-layer length, 3 zero bytes, next
+  // header. Summing the length and next header as words gives the same result as laying the bytes out.
+  std::uint64_t sum = add_words(add_words(0, src), dst);
+  sum += (icmp.size() >> 16) + (icmp.size() & 0xffff) + kProtoIcmpv6;
+  return fold_and_complement(add_words(sum, icmp));
 }
 
 void write_ipv4_header(std::uint8_t* out, std::uint32_t src_be, std::uint32_t dst_be, std::uint8_t proto,
@@ -33,6 +47,17 @@ void write_ipv4_header(std::uint8_t* out, std::uint32_t src_be, std::uint32_t ds
   std::memcpy(out + 12, &src_be, 4);
   std::memcpy(out + 16, &dst_be, 4);
   store_be16(out + 10, inet_checksum(std::span<const std::uint8_t>(out, kIpv4HeaderLen)));
+}
+
+void write_ipv6_header(std::uint8_t* out, std::span<const std::uint8_t, 16> src,
+                       std::span<const std::uint8_t, 16> dst, std::uint8_t next_header,
+                       std::uint16_t payload_len, std::uint8_t hop_limit) {
+  store_be32(out, 0x60000000);  // version 6, traffic class 0, flow label 0
+  store_be16(out + 4, payload_len);
+  out[6] = next_header;
+  out[7] = hop_limit;
+  std::memcpy(out + 8, src.data(), 16);
+  std::memcpy(out + 24, dst.data(), 16);
 }
 
 std::size_t build_icmp_echo(std::span<std::uint8_t> out, std::uint32_t src_be, std::uint32_t dst_be,

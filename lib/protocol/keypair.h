@@ -32,6 +32,8 @@ struct Keypair {
   std::uint32_t remote_index = 0;  // theirs: we put it in the receiver field
   MonoTime created{0};
   bool i_am_initiator = false;
+  // Opaque to the protocol: lets the owner map a keypair back to its peer (the gateway's peer slot).
+  std::uint32_t owner = 0;
 
   // Reserves n consecutive counters; false when any of them would reach REJECT_AFTER_MESSAGES.
   bool reserve_counters(std::uint32_t n, std::uint64_t& first) {

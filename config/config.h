@@ -1,0 +1,109 @@
+// The gateway's configuration as parsed from its wg-quick style file (config/parser.h), with the line every
+// value came from so that later checks (main's port lookup, the control plane) can still say "file:line".
+// A line of 0 means "not written; the default applies". Plain data: no ports, no runtime state.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_format.h"
+#include "lib/crypto/secret.h"
+#include "lib/crypto/x25519.h"
+#include "lib/net/ip.h"
+
+namespace wg::config {
+
+inline constexpr std::uint16_t kDefaultListenPort = 51820;
+inline constexpr std::uint16_t kDefaultMtu = 1420;  // as wg-quick: 1500 minus the IPv6 + UDP + WireGuard overhead
+inline constexpr std::uint16_t kMinMtu = 576;       // RFC 791: every IPv4 host accepts 576 bytes
+inline constexpr std::uint16_t kMinMtuIpv6 = 1280;  // RFC 8200 section 5
+inline constexpr std::uint16_t kMaxMtu = 9000;
+inline constexpr std::string_view kDefaultName = "wggate0";
+inline constexpr std::size_t kMaxNameLen = 15;  // IFNAMSIZ - 1: the name also names the UAPI socket
+inline constexpr std::uint16_t kDefaultMetricsPort = 9586;
+
+// Which batch AEAD implementation the workers use; kAuto picks the fastest available at startup.
+enum class CryptoEngine { kAuto, kSimd, kIpsecMb, kSodium };
+// "auto", "simd", "ipsec-mb", "sodium": the spelling the config file uses.
+std::string_view to_string(CryptoEngine engine);
+
+// A prefix and the line it was written on (AllowedIPs, InsideAddress, OutsideAddress).
+struct PrefixAt {
+  net::Prefix prefix;
+  int line = 0;
+};
+
+struct Interface {
+  int line = 0;  // the [Interface] header
+  // From PrivateKey, or filled by the loader from PrivateKeyFile; always set after load_config().
+  std::optional<crypto::Key> private_key;
+  // PrivateKeyFile as written; load_config() replaces it with the path it actually used.
+  std::string private_key_file;
+  int private_key_line = 0;  // the PrivateKey or PrivateKeyFile line
+  std::uint16_t listen_port = kDefaultListenPort;
+  int listen_port_line = 0;
+};
+
+struct Peer {
+  int line = 0;  // the [Peer] header
+  crypto::PublicKey public_key{};
+  int public_key_line = 0;
+  std::optional<crypto::Key> preshared_key;
+  int preshared_key_line = 0;
+  // Every AllowedIPs entry in order, host bits already refused (prefix == prefix.masked()).
+  std::vector<PrefixAt> allowed_ips;
+  std::optional<net::Endpoint> endpoint;
+  int endpoint_line = 0;
+  std::uint16_t persistent_keepalive = 0;  // seconds; 0 = off
+  int persistent_keepalive_line = 0;
+};
+
+struct Gateway {
+  int line = 0;  // the [Gateway] header
+  std::string name = std::string(kDefaultName);
+  int name_line = 0;
+  // A DPDK port id ("0") or device name ("net_af_packet0", "0000:03:00.0"); main resolves it and reports
+  // an unknown one at its line.
+  std::string inside_port;
+  int inside_port_line = 0;
+  std::string outside_port;
+  int outside_port_line = 0;
+  // The gateway's own addresses with their subnet length (host bits set: "10.1.0.1/24").
+  std::vector<PrefixAt> inside_addresses;
+  std::vector<PrefixAt> outside_addresses;
+  // Next hop for peer endpoints that are not on-link on the outside.
+  std::optional<net::IpAddress> outside_gateway;
+  int outside_gateway_line = 0;
+  std::uint16_t mtu = kDefaultMtu;  // inner MTU
+  int mtu_line = 0;
+  net::Endpoint metrics_address{net::IpAddress{4, {127, 0, 0, 1}}, kDefaultMetricsPort};
+  int metrics_address_line = 0;
+  CryptoEngine crypto_engine = CryptoEngine::kAuto;
+  int crypto_engine_line = 0;
+};
+
+// InvalidArgumentError("file:line: message"), the form of every configuration error.
+inline absl::Status config_error(std::string_view file, int line, std::string_view message) {
+  return absl::InvalidArgumentError(absl::StrFormat("%s:%d: %s", file, line, message));
+}
+
+struct Config {
+  std::string file;  // the name errors use, as given to the parser or loader
+  Interface interface;
+  std::vector<Peer> peers;
+  Gateway gateway;
+  // Non-fatal findings for main to log, each "file:line: message" (e.g. a world-readable file that holds
+  // a private key, as wg-quick warns; a key file that was just created).
+  std::vector<std::string> notices;
+
+  // "file:line", for callers that report a problem with a value found later (e.g. an unknown DPDK port).
+  std::string where(int line) const { return absl::StrFormat("%s:%d", file, line); }
+  // config_error() for this file.
+  absl::Status error(int line, std::string_view message) const { return config_error(file, line, message); }
+};
+
+}  // namespace wg::config

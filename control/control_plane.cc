@@ -1,0 +1,272 @@
+#include "control/control_plane.h"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lpm.h>
+#include <rte_lpm6.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "dataplane/packet.h"
+
+namespace wg::ctl {
+namespace {
+using namespace std::chrono_literals;
+constexpr auto kTick = 10ms;
+constexpr unsigned kDrainBurst = 64;
+}  // namespace
+
+ControlPlane::ControlPlane(const config::Config& cfg, dp::Tables& tables, const dp::GatewayInfo& gw,
+                           rte_mempool* pool, std::uint16_t workers, crypto::AeadBatchEngine* engine,
+                           const std::atomic<bool>& stop)
+    : cfg_(cfg),
+      tables_(tables),
+      gw_(gw),
+      pool_(pool),
+      workers_(workers),
+      control_queue_(workers),
+      stop_(stop),
+      own_ctx_{workers, &gw, &tables, engine, &(*tables.workers)[workers], &stop},
+      peers_(identity_) {
+  identity_.set(*cfg.interface.private_key);
+  cookie_checker_.init(identity_.public_key);
+  tsc_hz_ = rte_get_tsc_hz();
+  tsc0_ = rte_rdtsc();
+  mono0_ = mono_now();
+}
+
+ControlPlane::~ControlPlane() {
+  for (auto& p : peers_.all()) {
+    for (rte_mbuf* m : p->staged) rte_pktmbuf_free(m);
+    p->staged.clear();
+  }
+}
+
+absl::Status ControlPlane::init() {
+  for (const config::Peer& pc : cfg_.peers) {
+    Peer& p = peers_.add(pc);
+    routes_.emplace_back();
+    for (const net::Prefix& pre : p.allowed_ips) {
+      int rc;
+      if (pre.addr.is_v4()) {
+        rc = rte_lpm_add(tables_.allowed_v4, rte_be_to_cpu_32(pre.addr.v4_be()), pre.len, p.id);
+      } else {
+        rc = rte_lpm6_add(tables_.allowed_v6, pre.addr.bytes.data(), pre.len, p.id);
+      }
+      if (rc != 0) {
+        return absl::ResourceExhaustedError(absl::StrCat(cfg_.file, ":", pc.line, ": cannot add AllowedIPs ",
+                                                         pre.to_string(), " to the route table"));
+      }
+    }
+    p.timers.set_persistent_keepalive(mono_now(), std::chrono::seconds(p.persistent_keepalive));
+  }
+  return absl::OkStatus();
+}
+
+MonoTime ControlPlane::tsc_to_mono(std::uint64_t tsc) const {
+  const std::uint64_t d = tsc - tsc0_;
+  return mono0_ + MonoTime(static_cast<std::int64_t>(d / tsc_hz_ * 1'000'000'000ULL +
+                                                     (d % tsc_hz_) * 1'000'000'000ULL / tsc_hz_));
+}
+
+void ControlPlane::send_frame(std::uint16_t port, std::span<const std::uint8_t> frame) {
+  rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+  if (m == nullptr) return;
+  char* dst = rte_pktmbuf_append(m, static_cast<std::uint16_t>(frame.size()));
+  if (dst == nullptr) {
+    rte_pktmbuf_free(m);
+    return;
+  }
+  std::memcpy(dst, frame.data(), frame.size());
+  if (rte_eth_tx_burst(port, control_queue_, &m, 1) != 1) rte_pktmbuf_free(m);
+}
+
+bool ControlPlane::drain_to_control() {
+  rte_mbuf* pkts[kDrainBurst];
+  const unsigned n = rte_ring_sc_dequeue_burst(tables_.to_control, reinterpret_cast<void**>(pkts), kDrainBurst,
+                                               nullptr);
+  if (n == 0) return false;
+  // Many handshakes waiting means we are being asked for more DH work than we do: require cookies (5.3).
+  const MonoTime now = mono_now();
+  if (rte_ring_count(tables_.to_control) > 256) under_load_until_ = now + 1s;
+  for (unsigned i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    const auto* frame = rte_pktmbuf_mtod(m, const std::uint8_t*);
+    const bool outside = m->port == gw_.outside_port;
+    // Handshake messages are UDP to ListenPort on the outside; everything else outside is local traffic.
+    bool handshake = false;
+    if (outside && m->data_len > dp::kEthLen + dp::kIpv4Len + dp::kUdpLen) {
+      const std::uint16_t type = static_cast<std::uint16_t>(frame[12] << 8 | frame[13]);
+      const std::uint8_t* l3 = frame + dp::kEthLen;
+      const std::uint8_t proto = type == RTE_ETHER_TYPE_IPV4 ? l3[9] : type == RTE_ETHER_TYPE_IPV6 ? l3[6] : 0;
+      handshake = proto == IPPROTO_UDP;
+    }
+    if (handshake) {
+      handle_handshake(m, now);
+    } else if (!outside && m->data_len > dp::kEthLen) {
+      const auto ip = dp::parse_inner_ip(frame + dp::kEthLen, m->data_len - dp::kEthLen);
+      const bool local = ip.family == 0 || dp::is_inside_address(gw_, ip.family, ip.dst) ||
+                         (ip.family == 6 && ip.dst[0] == 0xff);
+      if (local || (frame[12] == 0x08 && frame[13] == 0x06)) {
+        handle_local(m, now);
+      } else if (ip.len > gw_.mtu) {
+        handle_local(m, now);  // answers with ICMP too-big
+      } else {
+        stage(m);
+      }
+    } else {
+      handle_local(m, now);
+    }
+  }
+  return true;
+}
+
+bool ControlPlane::drain_events() {
+  dp::Event evs[32];
+  const unsigned n = rte_ring_sc_dequeue_burst_elem(tables_.events, evs, sizeof(dp::Event), 32, nullptr);
+  const MonoTime now = mono_now();
+  for (unsigned i = 0; i < n; ++i) {
+    const dp::Event& ev = evs[i];
+    Peer* p = peers_.get(ev.peer);
+    if (p == nullptr && ev.type != dp::EventType::kInsideNeighborMissing) continue;
+    switch (ev.type) {
+      case dp::EventType::kReceivedWithKeypair: {
+        noise::Keypair* kp = p->keypairs.find(ev.local_index);
+        std::vector<noise::KeypairPtr> retired;
+        if (kp != nullptr && p->keypairs.received_with(kp, retired)) {
+          // The responder's keypair is confirmed: it becomes the send keypair.
+          p->timers.on_handshake_complete(now);
+          publish_keypairs(*p, std::move(retired));
+          flush_staged(*p, now);
+        }
+        break;
+      }
+      case dp::EventType::kEndpointChanged: {
+        net::Endpoint ep;
+        ep.addr = ev.family == 4 ? net::IpAddress::v4_from_be([&] {
+          std::uint32_t a;
+          std::memcpy(&a, ev.addr, 4);
+          return a;
+        }()) : net::IpAddress::v6(ev.addr);
+        ep.port = rte_be_to_cpu_16(ev.port);
+        if (!p->endpoint || *p->endpoint != ep) {
+          p->endpoint = ep;
+          publish_route(*p);
+          resolve(gw_.outside_port, next_hop_for(ep), now);
+        }
+        break;
+      }
+      case dp::EventType::kInsideNeighborMissing: {
+        net::IpAddress ip;
+        ip.family = ev.family;
+        std::memcpy(ip.bytes.data(), ev.addr, ev.family == 4 ? 4 : 16);
+        resolve(gw_.inside_port, ip, now);
+        break;
+      }
+    }
+  }
+  return n > 0;
+}
+
+void ControlPlane::fold_activity(Peer& p) {
+  std::uint64_t tx = 0, rx = 0, any = 0;
+  for (std::uint16_t w = 0; w <= workers_; ++w) {  // workers, then control's own share
+    const dp::PeerActivity& a = (*tables_.workers)[w].peers[p.id];
+    tx = std::max(tx, a.last_tx_data);
+    rx = std::max(rx, a.last_rx_data);
+    any = std::max(any, a.last_rx_any);
+  }
+  if (tx > p.seen_tx_data) {
+    p.seen_tx_data = tx;
+    p.timers.on_data_sent(tsc_to_mono(tx));
+    p.timers.on_any_authenticated_packet_sent(tsc_to_mono(tx));
+  }
+  if (rx > p.seen_rx_data) {
+    p.seen_rx_data = rx;
+    p.timers.on_data_received(tsc_to_mono(rx));
+  }
+  if (any > p.seen_rx_any) {
+    p.seen_rx_any = any;
+    p.timers.on_any_authenticated_packet_received(tsc_to_mono(any));
+  }
+}
+
+void ControlPlane::tick(MonoTime now) {
+  for (auto& pp : peers_.all()) {
+    Peer& p = *pp;
+    const std::uint64_t tx_before = p.seen_tx_data, rx_before = p.seen_rx_data;
+    fold_activity(p);
+    dp::PeerSlot& slot = tables_.peers[p.id];
+    // Rekey rules (6.2, 6.3): checked here rather than per packet in the workers.
+    noise::Keypair* cur = p.keypairs.current();
+    if (cur != nullptr) {
+      if (p.seen_tx_data != tx_before &&
+          noise::should_rekey_on_send(cur->i_am_initiator, cur->created,
+                                      cur->sending_counter.load(std::memory_order_relaxed), now)) {
+        slot.handshake_wanted.store(true, std::memory_order_relaxed);
+      }
+      if (p.seen_rx_data != rx_before && noise::should_rekey_on_receive(cur->i_am_initiator, cur->created, now)) {
+        slot.handshake_wanted.store(true, std::memory_order_relaxed);
+      }
+    }
+    // Expired keypairs are withdrawn: workers then stage and ask for a new handshake.
+    std::vector<noise::KeypairPtr> expired;
+    if (cur != nullptr &&
+        noise::keypair_expired(cur->created, cur->sending_counter.load(std::memory_order_relaxed), now)) {
+      expired = p.keypairs.clear();
+    }
+    if (!expired.empty()) publish_keypairs(p, std::move(expired));
+    const bool wanted = slot.handshake_wanted.exchange(false, std::memory_order_acq_rel);
+    if ((wanted || !p.staged.empty()) && !p.timers.handshake_in_progress()) p.timers.on_want_handshake(now);
+    const noise::TimerActions a = p.timers.poll(now);
+    if (a.zero_keys) {
+      publish_keypairs(p, p.keypairs.clear());
+      p.handshake.clear();
+    }
+    if (a.give_up) {
+      for (rte_mbuf* m : p.staged) rte_pktmbuf_free(m);
+      p.staged.clear();
+    }
+    if (a.send_initiation) send_initiation(p, now);
+    if (a.send_keepalive || a.send_persistent_keepalive) send_transport(p, {}, now);
+  }
+}
+
+bool ControlPlane::poll_own_queues() {
+  // The control thread is the writer of everything published, so it needs no QSBR registration to read it.
+  rte_mbuf* pkts[dp::kBurst];
+  std::uint16_t n = rte_eth_rx_burst(gw_.inside_port, control_queue_, pkts, dp::kBurst);
+  if (n > 0) {
+    own_ctx_.shared->counters.add(dp::Counter::rx_inside_packets, n);
+    dp::encrypt_burst(own_ctx_, std::span<rte_mbuf*>(pkts, n));
+  }
+  std::uint16_t m = rte_eth_rx_burst(gw_.outside_port, control_queue_, pkts, dp::kBurst);
+  if (m > 0) {
+    own_ctx_.shared->counters.add(dp::Counter::rx_outside_packets, m);
+    dp::decrypt_burst(own_ctx_, std::span<rte_mbuf*>(pkts, m));
+  }
+  return n > 0 || m > 0;
+}
+
+void ControlPlane::run() {
+  while (!stop_.load(std::memory_order_relaxed)) {
+    bool busy = poll_own_queues();
+    busy |= drain_to_control();
+    busy |= drain_events();
+    const MonoTime now = mono_now();
+    if (now >= next_tick_) {
+      tick(now);
+      next_tick_ = now + kTick;
+    }
+    if (!busy) usleep(200);  // idle: give the core back (the control thread may share it)
+  }
+}
+
+}  // namespace wg::ctl

@@ -1,0 +1,99 @@
+// The control thread (main lcore): handshakes, timers, neighbours, staging, publication to the workers.
+//
+// Loop, each pass (then a short sleep when idle: the thread never spins, so it can share a core):
+//   1. drain Tables::to_control: handshake messages (handshakes.cc), ARP/NDP/ICMP for our addresses
+//      (local.cc), inner packets staged until a session exists
+//   2. drain Tables::events: keypair confirmations, roaming, missing inside neighbours
+//   3. every tick: fold worker activity into each peer's PeerTimers, honour handshake requests, and act on
+//      what the timers say (initiate, retry, give up, keepalive, expire and zero keys)
+// Everything workers read is published through publisher.cc (release stores + QSBR before freeing).
+#pragma once
+
+#include <rte_mempool.h>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "control/peer_table.h"
+#include "dataplane/packet.h"
+#include "dataplane/tables.h"
+#include "dataplane/worker.h"
+#include "lib/net/ethernet.h"
+
+namespace wg::ctl {
+
+class ControlPlane {
+ public:
+  // `engine` serves control's own share of received traffic (see dataplane/port.h).
+  ControlPlane(const config::Config& cfg, dp::Tables& tables, const dp::GatewayInfo& gw, rte_mempool* pool,
+               std::uint16_t workers, crypto::AeadBatchEngine* engine, const std::atomic<bool>& stop);
+  ~ControlPlane();
+
+  // Builds the AllowedIPs tables and the peers; call before the workers start.
+  [[nodiscard]] absl::Status init();
+  void run();
+
+  const noise::StaticIdentity& identity() const { return identity_; }
+  PeerTable& peers() { return peers_; }
+
+ private:
+  // control_plane.cc
+  bool poll_own_queues();
+  bool drain_to_control();
+  bool drain_events();
+  void tick(MonoTime now);
+  void fold_activity(Peer& p);
+  MonoTime tsc_to_mono(std::uint64_t tsc) const;
+  void send_frame(std::uint16_t port, std::span<const std::uint8_t> frame);
+
+  // handshakes.cc
+  void handle_handshake(rte_mbuf* m, MonoTime now);
+  void send_initiation(Peer& p, MonoTime now);
+  void send_handshake_message(Peer& p, std::span<std::uint8_t> msg, MonoTime now);
+  void session_ready(Peer& p, noise::KeypairPtr kp, MonoTime now);
+  void send_transport(Peer& p, std::span<const std::uint8_t> inner, MonoTime now);
+  void flush_staged(Peer& p, MonoTime now);
+  void stage(rte_mbuf* m);
+
+  // local.cc: ARP, NDP, ICMP for our addresses, neighbour resolution
+  void handle_local(rte_mbuf* m, MonoTime now);
+  void learn_neighbor(std::uint16_t port, const net::IpAddress& ip, const net::MacAddress& mac);
+  void resolve(std::uint16_t port, const net::IpAddress& ip, MonoTime now);
+  net::IpAddress next_hop_for(const net::Endpoint& ep) const;
+  const net::IpAddress* own_address(std::uint16_t port, std::uint8_t family) const;
+
+  // publisher.cc
+  void publish_keypairs(Peer& p, std::vector<noise::KeypairPtr> retired);
+  void publish_route(Peer& p);
+  void set_inside_neighbor(const net::IpAddress& ip, const net::MacAddress& mac);
+  void synchronize();
+
+  const config::Config& cfg_;
+  dp::Tables& tables_;
+  const dp::GatewayInfo& gw_;
+  rte_mempool* pool_;
+  std::uint16_t workers_;
+  std::uint16_t control_queue_;  // queue pair index on both ports
+  const std::atomic<bool>& stop_;
+  dp::WorkerContext own_ctx_;     // control acting as a worker on its own RX queue
+
+  noise::StaticIdentity identity_;
+  noise::CookieChecker cookie_checker_;
+  PeerTable peers_;
+  std::vector<std::unique_ptr<dp::PeerRoute>> routes_;  // current route per peer (owned)
+
+  std::map<net::IpAddress, net::MacAddress> outside_neighbors_;
+  std::map<net::IpAddress, net::MacAddress> inside_neighbors_;
+  std::map<net::IpAddress, MonoTime> resolving_;
+  MonoTime under_load_until_{0};
+
+  std::uint64_t tsc_hz_ = 0, tsc0_ = 0;
+  MonoTime mono0_{0};
+  MonoTime next_tick_{0};
+};
+
+}  // namespace wg::ctl

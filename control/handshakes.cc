@@ -1,0 +1,264 @@
+// Handshake messages on the control thread: mac1 (and mac2 under load) first, then the Noise step, then
+// keypair publication. Also the control thread's own transport sends: staged packets and keepalives.
+#include <rte_byteorder.h>
+#include <rte_mbuf.h>
+
+#include <chrono>
+#include <cstring>
+
+#include "control/control_plane.h"
+#include "control/log.h"
+#include "dataplane/packet.h"
+#include "lib/protocol/tai64n.h"
+#include "lib/protocol/transport.h"
+
+namespace wg::ctl {
+namespace {
+
+struct UdpView {
+  net::Endpoint src;
+  std::span<std::uint8_t> payload;
+  noise::CookieSource cookie_src;
+};
+
+// The worker checked the outer headers and the message's class already; this only locates them.
+bool locate(rte_mbuf* m, UdpView& v) {
+  auto* frame = rte_pktmbuf_mtod(m, std::uint8_t*);
+  const std::uint8_t* l3 = frame + dp::kEthLen;
+  const auto ip = dp::parse_inner_ip(l3, m->data_len - dp::kEthLen);
+  if (ip.family == 0) return false;
+  const std::uint16_t l3_len = ip.family == 4 ? static_cast<std::uint16_t>((l3[0] & 0x0f) * 4) : dp::kIpv6Len;
+  if (ip.len < l3_len + dp::kUdpLen) return false;
+  const std::uint8_t* udp = l3 + l3_len;
+  const std::uint16_t udp_len = static_cast<std::uint16_t>(udp[4] << 8 | udp[5]);
+  if (udp_len < dp::kUdpLen || udp_len > ip.len - l3_len) return false;
+  std::uint16_t port_be;
+  std::memcpy(&port_be, udp, 2);
+  v.src.port = rte_be_to_cpu_16(port_be);
+  if (ip.family == 4) {
+    std::uint32_t a;
+    std::memcpy(&a, ip.src, 4);
+    v.src.addr = net::IpAddress::v4_from_be(a);
+    v.cookie_src = noise::cookie_source_v4(a, port_be);
+  } else {
+    v.src.addr = net::IpAddress::v6(ip.src);
+    v.cookie_src = noise::cookie_source_v6(ip.src, port_be);
+  }
+  v.payload = std::span<std::uint8_t>(const_cast<std::uint8_t*>(udp) + dp::kUdpLen, udp_len - dp::kUdpLen);
+  return true;
+}
+
+}  // namespace
+
+void ControlPlane::handle_handshake(rte_mbuf* m, MonoTime now) {
+  UdpView v;
+  if (!locate(m, v)) {
+    rte_pktmbuf_free(m);
+    return;
+  }
+  const noise::MessageClass cls = noise::classify_message(v.payload.data(), v.payload.size());
+  const bool under_load = now < under_load_until_;
+  if (cls == noise::MessageClass::kInitiation || cls == noise::MessageClass::kResponse) {
+    const noise::MacResult mac = cookie_checker_.validate(v.payload, under_load, v.cookie_src, now);
+    if (mac == noise::MacResult::kInvalidMac) {
+      rte_pktmbuf_free(m);
+      return;
+    }
+    if (under_load && mac != noise::MacResult::kValidMacWithCookie) {
+      // Prove your address first: a cookie reply costs us no DH (5.3).
+      std::uint8_t frame[128];
+      noise::MessageCookieReply reply;
+      cookie_checker_.create_reply(reply, v.payload, noise::load_le32(v.payload.data() + 4), v.cookie_src, now);
+      const auto* own = own_address(gw_.outside_port, v.src.addr.family);
+      auto mac_it = outside_neighbors_.find(next_hop_for(v.src));
+      if (own != nullptr && mac_it != outside_neighbors_.end()) {
+        const std::uint16_t hl = dp::outer_header_len(v.src.addr.family);
+        rte_ether_addr src_mac = gw_.outside_mac, dst_mac;
+        std::memcpy(dst_mac.addr_bytes, mac_it->second.bytes.data(), 6);
+        dp::write_outer_headers(frame, src_mac, dst_mac, *own, v.src, gw_.listen_port, sizeof(reply));
+        std::memcpy(frame + hl, &reply, sizeof(reply));
+        if (!v.src.addr.is_v4()) dp::finish_outer_v6(frame);
+        send_frame(gw_.outside_port, {frame, hl + sizeof(reply)});
+      }
+      rte_pktmbuf_free(m);
+      return;
+    }
+  }
+
+  if (cls == noise::MessageClass::kInitiation) {
+    noise::MessageInitiation msg;
+    std::memcpy(&msg, v.payload.data(), sizeof(msg));
+    rte_pktmbuf_free(m);
+    const noise::ConsumedMessage c = noise::consume_initiation(msg, identity_, peers_, now);
+    if (c.result != noise::HandshakeResult::kOk) {
+      log_event("initiation from %s refused: %s", v.src.to_string().c_str(), noise::to_string(c.result));
+      return;
+    }
+    log_event("initiation from %s accepted", v.src.to_string().c_str());
+    Peer* p = peers_.peer_of(c.handshake);
+    p->timers.on_any_authenticated_packet_received(now);
+    if (!p->endpoint || *p->endpoint != v.src) {
+      p->endpoint = v.src;  // roaming: answer where it came from
+      publish_route(*p);
+    }
+    if (p->handshake_index != 0) peers_.release_index(p->handshake_index);
+    p->handshake_index = peers_.allocate_index(*p);
+    noise::MessageResponse resp;
+    if (noise::create_response(p->handshake, p->handshake_index, resp) != noise::HandshakeResult::kOk) return;
+    send_handshake_message(*p, {reinterpret_cast<std::uint8_t*>(&resp), sizeof(resp)}, now);
+    noise::KeypairPtr kp = noise::begin_session(p->handshake, now);
+    p->handshake_index = 0;  // the index now belongs to the keypair
+    session_ready(*p, std::move(kp), now);
+    return;
+  }
+  if (cls == noise::MessageClass::kResponse) {
+    noise::MessageResponse msg;
+    std::memcpy(&msg, v.payload.data(), sizeof(msg));
+    rte_pktmbuf_free(m);
+    const noise::ConsumedMessage c = noise::consume_response(msg, identity_, peers_);
+    if (c.result != noise::HandshakeResult::kOk) {
+      log_event("response from %s refused: %s", v.src.to_string().c_str(), noise::to_string(c.result));
+      return;
+    }
+    log_event("response from %s accepted: session established", v.src.to_string().c_str());
+    Peer* p = peers_.peer_of(c.handshake);
+    p->timers.on_any_authenticated_packet_received(now);
+    if (!p->endpoint || *p->endpoint != v.src) {
+      p->endpoint = v.src;
+      publish_route(*p);
+    }
+    noise::KeypairPtr kp = noise::begin_session(p->handshake, now);
+    p->handshake_index = 0;
+    p->timers.on_handshake_complete(now);
+    session_ready(*p, std::move(kp), now);
+    return;
+  }
+  if (cls == noise::MessageClass::kCookieReply) {
+    noise::MessageCookieReply msg;
+    std::memcpy(&msg, v.payload.data(), sizeof(msg));
+    rte_pktmbuf_free(m);
+    Peer* p = peers_.peer_for_index(noise::load_le32(msg.receiver));
+    if (p != nullptr) (void)p->cookie.consume_reply(msg, now);  // the retry timer resends with mac2
+    return;
+  }
+  rte_pktmbuf_free(m);
+}
+
+void ControlPlane::session_ready(Peer& p, noise::KeypairPtr kp, MonoTime now) {
+  if (!kp) return;
+  kp->owner = p.id;
+  p.timers.on_session_derived(now);
+  p.last_handshake_unix = std::chrono::duration_cast<std::chrono::seconds>(
+                              std::chrono::system_clock::now().time_since_epoch()).count();
+  const bool initiator = kp->i_am_initiator;
+  publish_keypairs(p, p.keypairs.install(std::move(kp)));
+  // An initiator may send at once; a responder waits for the peer's first packet (the confirmation event).
+  if (initiator) flush_staged(p, now);
+}
+
+void ControlPlane::send_initiation(Peer& p, MonoTime now) {
+  if (!p.endpoint) {
+    // Nowhere to send: a peer without Endpoint is reached only after it contacts us.
+    for (rte_mbuf* m : p.staged) rte_pktmbuf_free(m);
+    p.staged.clear();
+    return;
+  }
+  if (p.handshake_index != 0) peers_.release_index(p.handshake_index);
+  p.handshake_index = peers_.allocate_index(p);
+  noise::MessageInitiation msg;
+  if (noise::create_initiation(p.handshake, p.handshake_index, noise::tai64n_now(), msg) !=
+      noise::HandshakeResult::kOk) {
+    return;
+  }
+  log_event("peer %u: sending handshake initiation to %s", p.id, p.endpoint->to_string().c_str());
+  const auto jitter = std::chrono::milliseconds(crypto::random_u32() % 334);
+  p.timers.on_handshake_initiated(now, jitter);
+  send_handshake_message(p, {reinterpret_cast<std::uint8_t*>(&msg), sizeof(msg)}, now);
+}
+
+void ControlPlane::send_handshake_message(Peer& p, std::span<std::uint8_t> msg, MonoTime now) {
+  p.cookie.add_macs(msg, now);
+  const net::Endpoint& ep = *p.endpoint;
+  const net::IpAddress* own = own_address(gw_.outside_port, ep.addr.family);
+  const net::IpAddress hop = next_hop_for(ep);
+  auto it = outside_neighbors_.find(hop);
+  if (own == nullptr) return;
+  if (it == outside_neighbors_.end()) {
+    log_event("peer %u: next hop %s not resolved yet", p.id, hop.to_string().c_str());
+    p.initiation_pending_resolution = true;  // sent again as soon as the next hop answers
+    resolve(gw_.outside_port, hop, now);
+    return;
+  }
+  std::uint8_t frame[256];
+  const std::uint16_t hl = dp::outer_header_len(ep.addr.family);
+  rte_ether_addr dst_mac;
+  std::memcpy(dst_mac.addr_bytes, it->second.bytes.data(), 6);
+  dp::write_outer_headers(frame, gw_.outside_mac, dst_mac, *own, ep, gw_.listen_port,
+                          static_cast<std::uint16_t>(msg.size()));
+  std::memcpy(frame + hl, msg.data(), msg.size());
+  if (!ep.addr.is_v4()) dp::finish_outer_v6(frame);
+  send_frame(gw_.outside_port, {frame, hl + msg.size()});
+  p.timers.on_any_authenticated_packet_sent(now);
+}
+
+void ControlPlane::send_transport(Peer& p, std::span<const std::uint8_t> inner, MonoTime now) {
+  noise::Keypair* kp = p.keypairs.current();
+  const dp::PeerRoute* route = routes_[p.id].get();
+  if (kp == nullptr || route == nullptr) {
+    tables_.peers[p.id].handshake_wanted.store(true, std::memory_order_relaxed);
+    return;
+  }
+  const net::IpAddress* own = own_address(gw_.outside_port, route->endpoint.addr.family);
+  if (own == nullptr) return;
+  std::uint8_t frame[dp::kEthLen + dp::kIpv6Len + dp::kUdpLen + 16 + 9216 + 16];
+  const std::uint16_t hl = dp::outer_header_len(route->endpoint.addr.family);
+  std::size_t len = 0;
+  if (noise::encrypt_transport(*kp, inner, gw_.mtu, std::span<std::uint8_t>(frame + hl, sizeof(frame) - hl), len) !=
+      noise::TransportResult::kOk) {
+    return;
+  }
+  dp::write_outer_headers(frame, gw_.outside_mac, route->next_hop_mac, *own, route->endpoint, gw_.listen_port,
+                          static_cast<std::uint16_t>(len));
+  if (!route->endpoint.addr.is_v4()) dp::finish_outer_v6(frame);
+  send_frame(gw_.outside_port, {frame, hl + len});
+  p.timers.on_any_authenticated_packet_sent(now);
+  if (!inner.empty()) p.timers.on_data_sent(now);
+}
+
+void ControlPlane::stage(rte_mbuf* m) {
+  const auto* frame = rte_pktmbuf_mtod(m, const std::uint8_t*);
+  const auto ip = dp::parse_inner_ip(frame + dp::kEthLen, m->data_len - dp::kEthLen);
+  std::uint32_t peer = dp::kMaxPeers;
+  const bool found = ip.family == 4 ? rte_lpm_lookup(tables_.allowed_v4, dp::load_be32(ip.dst), &peer) == 0
+                   : ip.family == 6 ? rte_lpm6_lookup(tables_.allowed_v6, ip.dst, &peer) == 0
+                                    : false;
+  Peer* p = found ? peers_.get(peer) : nullptr;
+  if (p == nullptr) {
+    rte_pktmbuf_free(m);
+    return;
+  }
+  // The session may have come up while the packet was in the ring: send it now.
+  if (p->keypairs.current() != nullptr && routes_[p->id] != nullptr) {
+    send_transport(*p, {frame + dp::kEthLen, ip.len}, mono_now());
+    rte_pktmbuf_free(m);
+    return;
+  }
+  if (p->staged.size() >= kMaxStaged) {
+    rte_pktmbuf_free(p->staged.front());  // keep the newest, as the kernel does
+    p->staged.pop_front();
+  }
+  p->staged.push_back(m);
+}
+
+void ControlPlane::flush_staged(Peer& p, MonoTime now) {
+  while (!p.staged.empty() && p.keypairs.current() != nullptr && routes_[p.id] != nullptr) {
+    rte_mbuf* m = p.staged.front();
+    p.staged.pop_front();
+    const auto* frame = rte_pktmbuf_mtod(m, const std::uint8_t*);
+    const auto ip = dp::parse_inner_ip(frame + dp::kEthLen, m->data_len - dp::kEthLen);
+    if (ip.family != 0) send_transport(p, {frame + dp::kEthLen, ip.len}, now);
+    rte_pktmbuf_free(m);
+  }
+}
+
+}  // namespace wg::ctl

@@ -1,0 +1,126 @@
+// Traffic for the gateway itself, on the control thread: ARP and IPv6 neighbour discovery (answering for
+// our addresses, learning neighbours, resolving next hops and inside hosts), ICMP echo for our addresses,
+// and ICMP too-big for inner packets over the MTU. Frames are built by lib/net; this file only routes them.
+#include <rte_mbuf.h>
+
+#include <cstring>
+
+#include "control/control_plane.h"
+#include "control/log.h"
+#include "lib/net/arp.h"
+#include "lib/net/icmp.h"
+#include "lib/net/ndp.h"
+
+namespace wg::ctl {
+namespace {
+using namespace std::chrono_literals;
+
+net::MacAddress mac_of(const rte_ether_addr& a) {
+  net::MacAddress m;
+  std::memcpy(m.bytes.data(), a.addr_bytes, 6);
+  return m;
+}
+}  // namespace
+
+const net::IpAddress* ControlPlane::own_address(std::uint16_t port, std::uint8_t family) const {
+  if (port == gw_.outside_port) {
+    if (family == 4) return gw_.has_outside_v4 ? &gw_.outside_v4 : nullptr;
+    return gw_.has_outside_v6 ? &gw_.outside_v6 : nullptr;
+  }
+  for (std::uint32_t i = 0; i < gw_.inside_addr_count; ++i) {
+    if (gw_.inside_addrs[i].family == family) return &gw_.inside_addrs[i];
+  }
+  return nullptr;
+}
+
+net::IpAddress ControlPlane::next_hop_for(const net::Endpoint& ep) const {
+  for (const auto& a : cfg_.gateway.outside_addresses) {
+    if (a.prefix.masked().contains(ep.addr)) return ep.addr;  // on-link
+  }
+  if (cfg_.gateway.outside_gateway && cfg_.gateway.outside_gateway->family == ep.addr.family) {
+    return *cfg_.gateway.outside_gateway;
+  }
+  return ep.addr;
+}
+
+void ControlPlane::learn_neighbor(std::uint16_t port, const net::IpAddress& ip, const net::MacAddress& mac) {
+  if (port == gw_.inside_port) {
+    auto [it, added] = inside_neighbors_.insert_or_assign(ip, mac);
+    (void)it;
+    (void)added;
+    set_inside_neighbor(ip, mac);
+    return;
+  }
+  auto it = outside_neighbors_.find(ip);
+  if (it != outside_neighbors_.end() && it->second == mac) return;
+  outside_neighbors_[ip] = mac;
+  log_event("outside neighbour %s is %s", ip.to_string().c_str(), mac.to_string().c_str());
+  resolving_.erase(ip);
+  const MonoTime now = mono_now();
+  for (auto& p : peers_.all()) {
+    if (p->endpoint && next_hop_for(*p->endpoint) == ip) {
+      publish_route(*p);
+      if (p->initiation_pending_resolution) {
+        p->initiation_pending_resolution = false;
+        send_initiation(*p, now);
+      }
+      flush_staged(*p, now);
+    }
+  }
+}
+
+void ControlPlane::resolve(std::uint16_t port, const net::IpAddress& ip, MonoTime now) {
+  auto it = resolving_.find(ip);
+  if (it != resolving_.end() && now - it->second < 1s) return;  // at most one request a second
+  resolving_[ip] = now;
+  const net::IpAddress* own = own_address(port, ip.family);
+  if (own == nullptr) return;
+  const net::MacAddress our_mac = mac_of(port == gw_.inside_port ? gw_.inside_mac : gw_.outside_mac);
+  std::uint8_t frame[128];
+  const std::size_t n = ip.is_v4() ? net::build_arp_request(frame, our_mac, *own, ip)
+                                   : net::build_neighbor_solicit(frame, our_mac, *own, ip);
+  if (n > 0) send_frame(port, {frame, n});
+}
+
+void ControlPlane::handle_local(rte_mbuf* m, MonoTime now) {
+  const std::uint16_t port = m->port;
+  const std::span<const std::uint8_t> frame(rte_pktmbuf_mtod(m, const std::uint8_t*), m->data_len);
+  const net::MacAddress our_mac = mac_of(port == gw_.inside_port ? gw_.inside_mac : gw_.outside_mac);
+  std::uint8_t out[1600];
+  std::size_t n = 0;
+
+  net::ArpInfo arp;
+  net::NdpInfo ndp;
+  if (net::parse_arp(frame, arp)) {
+    learn_neighbor(port, arp.sender_ip, arp.sender_mac);
+    const net::IpAddress* own = own_address(port, 4);
+    if (arp.op == 1 && own != nullptr && arp.target_ip == *own) n = net::build_arp_reply(out, our_mac, arp);
+  } else if (net::parse_ndp(frame, ndp)) {
+    if (ndp.has_lladdr) {
+      learn_neighbor(port, ndp.type == 135 ? ndp.src : ndp.target, ndp.lladdr);
+    }
+    const net::IpAddress* own = own_address(port, 6);
+    if (ndp.type == 135 && own != nullptr && ndp.target == *own) {
+      net::MacAddress dst;
+      std::memcpy(dst.bytes.data(), frame.data() + 6, 6);
+      n = net::build_neighbor_advert(out, our_mac, *own, ndp, dst);
+    }
+  } else if (frame.size() > dp::kEthLen) {
+    const auto ip = dp::parse_inner_ip(frame.data() + dp::kEthLen, frame.size() - dp::kEthLen);
+    if (port == gw_.inside_port && ip.family != 0 && ip.len > gw_.mtu) {
+      const net::IpAddress* own = own_address(port, ip.family);
+      net::MacAddress src;
+      std::memcpy(src.bytes.data(), frame.data() + 6, 6);
+      if (own != nullptr) {
+        n = net::build_too_big(out, our_mac, src, *own, frame.subspan(dp::kEthLen, ip.len), gw_.mtu);
+      }
+    } else {
+      n = net::build_echo_reply(out, frame, our_mac);
+    }
+  }
+  if (n > 0) send_frame(port, {out, n});
+  rte_pktmbuf_free(m);
+  (void)now;
+}
+
+}  // namespace wg::ctl

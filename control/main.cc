@@ -1,0 +1,184 @@
+// wggate: `wggate [EAL options] -- --config FILE`. The main lcore runs the control thread; every other lcore
+// in -l is a poll-mode worker. Start-up: EAL -> config (errors name file:line) -> ports -> tables and rings
+// -> control plane -> workers; SIGINT/SIGTERM stop everything cleanly (ports stopped, keys wiped).
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_hash.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_lpm.h>
+#include <rte_lpm6.h>
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/loader.h"
+#include "control/control_plane.h"
+#include "control/log.h"
+#include "dataplane/port.h"
+#include "dataplane/worker.h"
+#include "lib/crypto/aead_batch.h"
+#include "lib/crypto/key_encoding.h"
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+void on_signal(int) { g_stop.store(true); }
+
+int fail(const std::string& msg) {
+  std::fprintf(stderr, "wggate: %s\n", msg.c_str());
+  return 1;
+}
+
+std::string usage() { return "usage: wggate [EAL options] -- --config FILE [--verbose]"; }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace wg;
+  const int eal_args = rte_eal_init(argc, argv);
+  if (eal_args < 0) return fail(std::string("EAL init failed: ") + rte_strerror(rte_errno));
+  argc -= eal_args;
+  argv += eal_args;
+  std::string config_path;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+      config_path = argv[++i];
+    } else if (std::strcmp(argv[i], "--verbose") == 0) {
+      ctl::verbose_log() = true;
+    } else {
+      return fail(std::string("unknown argument '") + argv[i] + "'\n" + usage());
+    }
+  }
+  if (config_path.empty()) return fail(usage());
+
+  absl::StatusOr<config::Config> loaded = config::load_config(config_path);
+  if (!loaded.ok()) return fail(std::string(loaded.status().message()));
+  const config::Config& cfg = *loaded;
+  const config::Gateway& g = cfg.gateway;
+
+  const unsigned workers = rte_lcore_count() - 1;
+  if (workers < 1 || workers >= dp::kMaxWorkers) {
+    return fail("need 2 to " + std::to_string(dp::kMaxWorkers) +
+                " lcores: the main lcore runs the control thread, the others are workers (e.g. -l 0-1)");
+  }
+  auto inside = dp::find_port(g.inside_port);
+  if (!inside.ok()) return fail(cfg.file + ":" + std::to_string(g.inside_port_line) + ": " +
+                                std::string(inside.status().message()));
+  auto outside = dp::find_port(g.outside_port);
+  if (!outside.ok()) return fail(cfg.file + ":" + std::to_string(g.outside_port_line) + ": " +
+                                 std::string(outside.status().message()));
+  if (*inside == *outside) return fail(cfg.file + ":" + std::to_string(g.outside_port_line) +
+                                       ": InsidePort and OutsidePort are the same port");
+
+  const int socket = static_cast<int>(rte_socket_id());
+  auto pool = dp::create_mempool(8191 + 4096 * workers, socket);
+  if (!pool.ok()) return fail(std::string(pool.status().message()));
+
+  dp::GatewayInfo gw;
+  gw.inside_port = *inside;
+  gw.outside_port = *outside;
+  gw.listen_port = cfg.interface.listen_port;
+  gw.mtu = g.mtu;
+  for (const auto& a : g.outside_addresses) {
+    if (a.prefix.addr.is_v4() && !gw.has_outside_v4) {
+      gw.outside_v4 = a.prefix.addr;
+      gw.has_outside_v4 = true;
+    } else if (!a.prefix.addr.is_v4() && !gw.has_outside_v6) {
+      gw.outside_v6 = a.prefix.addr;
+      gw.has_outside_v6 = true;
+    }
+  }
+  for (const auto& a : g.inside_addresses) {
+    if (gw.inside_addr_count < gw.inside_addrs.size()) gw.inside_addrs[gw.inside_addr_count++] = a.prefix.addr;
+  }
+  // Outer headers (IPv6 40 + UDP 8 + WireGuard 32) on top of the inner MTU.
+  const auto outer_mtu = static_cast<std::uint16_t>(g.mtu + 80);
+  for (std::uint16_t port : {gw.inside_port, gw.outside_port}) {
+    auto mac = dp::start_port({port, static_cast<std::uint16_t>(workers), outer_mtu}, *pool);
+    if (!mac.ok()) return fail(std::string(mac.status().message()));
+    (port == gw.inside_port ? gw.inside_mac : gw.outside_mac) = *mac;
+  }
+
+  // Tables and rings the workers read (dataplane/tables.h).
+  auto tables = std::make_unique<dp::Tables>();
+  rte_lpm_config lpm_cfg{};
+  lpm_cfg.max_rules = 65536;
+  lpm_cfg.number_tbl8s = 1024;
+  tables->allowed_v4 = rte_lpm_create("wg_allowed_v4", socket, &lpm_cfg);
+  rte_lpm6_config lpm6_cfg{};
+  lpm6_cfg.max_rules = 65536;
+  lpm6_cfg.number_tbl8s = 65536;
+  tables->allowed_v6 = rte_lpm6_create("wg_allowed_v6", socket, &lpm6_cfg);
+  rte_hash_parameters hp{};
+  hp.name = "wg_inside_nbrs";
+  hp.entries = 4096;
+  hp.key_len = 16;
+  hp.socket_id = socket;
+  hp.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF;  // one writer (control), lock-free readers
+  tables->inside_neighbors = rte_hash_create(&hp);
+  const std::size_t qsbr_size = rte_rcu_qsbr_get_memsize(workers);
+  tables->qsbr = static_cast<rte_rcu_qsbr*>(rte_zmalloc("wg_qsbr", qsbr_size, RTE_CACHE_LINE_SIZE));
+  if (tables->qsbr != nullptr) rte_rcu_qsbr_init(tables->qsbr, workers);
+  tables->to_control = rte_ring_create("wg_to_control", 4096, socket, RING_F_SC_DEQ);
+  tables->events = rte_ring_create_elem("wg_events", sizeof(dp::Event), 1024, socket, RING_F_SC_DEQ);
+  auto worker_shared = std::make_unique<std::array<dp::WorkerShared, dp::kMaxWorkers>>();
+  tables->workers = worker_shared.get();
+  if (tables->allowed_v4 == nullptr || tables->allowed_v6 == nullptr || tables->inside_neighbors == nullptr ||
+      tables->qsbr == nullptr || tables->to_control == nullptr || tables->events == nullptr) {
+    return fail(std::string("cannot create tables/rings: ") + rte_strerror(rte_errno));
+  }
+
+  const std::string engine_name(config::to_string(g.crypto_engine));
+  std::vector<std::unique_ptr<crypto::AeadBatchEngine>> engines;
+  for (unsigned i = 0; i <= workers; ++i) {  // one per worker, one for control's own queue
+    auto e = crypto::make_engine(engine_name);
+    if (!e.ok()) return fail(cfg.file + ":" + std::to_string(g.crypto_engine_line) + ": " +
+                             std::string(e.status().message()));
+    engines.push_back(std::move(*e));
+  }
+
+  ctl::ControlPlane control(cfg, *tables, gw, *pool, static_cast<std::uint16_t>(workers), engines[workers].get(),
+                            g_stop);
+  if (absl::Status s = control.init(); !s.ok()) return fail(std::string(s.message()));
+
+  std::printf("wggate: %s public key %s, listening on UDP %u, %u worker(s), crypto engine %s\n", g.name.c_str(),
+              crypto::to_base64(control.identity().public_key).c_str(), gw.listen_port, workers,
+              engines[0]->name());
+  std::fflush(stdout);
+
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  std::vector<dp::WorkerContext> ctxs(workers);
+  unsigned i = 0;
+  unsigned lcore;
+  RTE_LCORE_FOREACH_WORKER(lcore) {
+    ctxs[i] = dp::WorkerContext{i, &gw, tables.get(), engines[i].get(), &(*worker_shared)[i], &g_stop};
+    rte_eal_remote_launch(dp::worker_main, &ctxs[i], lcore);
+    ++i;
+  }
+  control.run();
+  rte_eal_mp_wait_lcore();
+
+  std::printf("wggate: stopping; counters:\n");
+  for (std::size_t c = 0; c < static_cast<std::size_t>(dp::Counter::kCount); ++c) {
+    std::uint64_t sum = 0;
+    for (unsigned w = 0; w <= workers; ++w) sum += (*worker_shared)[w].counters.values[c];
+    if (sum != 0) std::printf("  %-32s %llu\n", dp::kCounterNames[c], static_cast<unsigned long long>(sum));
+  }
+  std::fflush(stdout);
+  dp::stop_port(gw.inside_port);
+  dp::stop_port(gw.outside_port);
+  rte_eal_cleanup();
+  return 0;
+}

@@ -1,0 +1,77 @@
+// The peer table, write side: everything the control thread knows about each peer (handshake, cookies,
+// keypairs, timers, endpoint, staged packets), and the index allocator that ties receiver indexes to peers.
+// It implements the narrow noise::PeerDirectory the protocol code sees.
+//
+// Thread rule: owned by the control thread alone. What workers need is published into dp::Tables
+// (see publisher.h); nothing here is read by a worker.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "config/config.h"
+#include "dataplane/tables.h"
+#include "lib/protocol/cookie.h"
+#include "lib/protocol/noise.h"
+#include "lib/protocol/timers.h"
+
+struct rte_mbuf;
+
+namespace wg::ctl {
+
+// Packets held while a handshake is pending (the kernel holds 128 too): the first ping is not lost.
+inline constexpr std::size_t kMaxStaged = 128;
+
+struct Peer {
+  Peer(std::uint32_t id_, const noise::StaticIdentity& local, const config::Peer& cfg);
+
+  std::uint32_t id;
+  crypto::PublicKey public_key;
+  std::vector<net::Prefix> allowed_ips;
+  std::uint16_t persistent_keepalive = 0;
+
+  noise::Handshake handshake;
+  noise::CookieMaker cookie;
+  noise::KeypairSet keypairs;
+  noise::PeerTimers timers;
+  std::optional<net::Endpoint> endpoint;
+  std::deque<rte_mbuf*> staged;
+
+  std::uint32_t handshake_index = 0;  // our sender index of the outstanding handshake (0: none)
+  MonoTime last_initiation_sent{0};
+  bool initiation_pending_resolution = false;  // wants to send, next hop not resolved yet
+  std::int64_t last_handshake_unix = 0;        // for `wg show`
+  // Activity seen so far (max over workers), to turn worker records into timer events.
+  std::uint64_t seen_tx_data = 0, seen_rx_data = 0, seen_rx_any = 0;
+};
+
+class PeerTable : public noise::PeerDirectory {
+ public:
+  explicit PeerTable(const noise::StaticIdentity& local) : local_(local) {}
+
+  Peer& add(const config::Peer& cfg);
+  Peer* get(std::uint32_t id) { return id < peers_.size() ? peers_[id].get() : nullptr; }
+  std::vector<std::unique_ptr<Peer>>& all() { return peers_; }
+
+  noise::Handshake* find_by_static_key(const crypto::PublicKey& key) override;
+  noise::Handshake* find_by_local_index(std::uint32_t index) override;
+  Peer* peer_of(const noise::Handshake* hs);
+
+  // Receiver indexes: (random << dp::kIndexSlotBits) | slot, unique among live handshakes and keypairs.
+  std::uint32_t allocate_index(Peer& peer);
+  void release_index(std::uint32_t index);
+  Peer* peer_for_index(std::uint32_t index);
+
+ private:
+  const noise::StaticIdentity& local_;
+  std::vector<std::unique_ptr<Peer>> peers_;
+  std::map<crypto::PublicKey, Peer*> by_key_;
+  std::unordered_map<std::uint32_t, Peer*> by_index_;
+  std::vector<bool> slot_used_ = std::vector<bool>(dp::kIndexSlots, false);
+};
+
+}  // namespace wg::ctl

@@ -1,0 +1,59 @@
+// Publication to the workers (docs/ARCHITECTURE.md, "Publishing keypairs without locks"): new objects are
+// made reachable with release stores; displaced ones are made unreachable, then freed only after every
+// worker has passed a quiescent state (rte_rcu_qsbr), so no worker can still hold a pointer to them.
+#include <rte_hash.h>
+#include <rte_rcu_qsbr.h>
+
+#include <cstring>
+
+#include "control/control_plane.h"
+
+namespace wg::ctl {
+
+void ControlPlane::synchronize() { rte_rcu_qsbr_synchronize(tables_.qsbr, RTE_QSBR_THRID_INVALID); }
+
+void ControlPlane::publish_keypairs(Peer& p, std::vector<noise::KeypairPtr> retired) {
+  // 1. Every live keypair is findable by its receiver index before it is used to send.
+  for (noise::Keypair* kp : {p.keypairs.current(), p.keypairs.previous(), p.keypairs.next()}) {
+    if (kp != nullptr) tables_.by_index[kp->local_index & (dp::kIndexSlots - 1)].store(kp, std::memory_order_release);
+  }
+  // 2. The send keypair.
+  tables_.peers[p.id].send_keypair.store(p.keypairs.current(), std::memory_order_release);
+  if (retired.empty()) return;
+  // 3. Unlink what was displaced, wait for the workers, then free (Keypair's keys wipe themselves).
+  for (const auto& kp : retired) {
+    auto& slot = tables_.by_index[kp->local_index & (dp::kIndexSlots - 1)];
+    if (slot.load(std::memory_order_relaxed) == kp.get()) slot.store(nullptr, std::memory_order_release);
+  }
+  synchronize();
+  for (auto& kp : retired) {
+    peers_.release_index(kp->local_index);
+    kp.reset();
+  }
+}
+
+void ControlPlane::publish_route(Peer& p) {
+  std::unique_ptr<dp::PeerRoute> next;
+  if (p.endpoint) {
+    auto it = outside_neighbors_.find(next_hop_for(*p.endpoint));
+    if (it != outside_neighbors_.end()) {
+      next = std::make_unique<dp::PeerRoute>();
+      next->endpoint = *p.endpoint;
+      std::memcpy(next->next_hop_mac.addr_bytes, it->second.bytes.data(), 6);
+    }
+  }
+  tables_.peers[p.id].route.store(next.get(), std::memory_order_release);
+  std::unique_ptr<dp::PeerRoute> old = std::move(routes_[p.id]);
+  routes_[p.id] = std::move(next);
+  if (old) synchronize();
+}
+
+void ControlPlane::set_inside_neighbor(const net::IpAddress& ip, const net::MacAddress& mac) {
+  std::uintptr_t word = 0;
+  for (int b = 0; b < 6; ++b) word |= static_cast<std::uintptr_t>(mac.bytes[b]) << (8 * b);
+  const auto key = dp::neighbor_key(ip);
+  // The data word is replaced atomically; workers see the old or the new MAC, never a mix.
+  rte_hash_add_key_data(tables_.inside_neighbors, key.data(), reinterpret_cast<void*>(word));
+}
+
+}  // namespace wg::ctl

@@ -1,0 +1,106 @@
+// The state the control thread publishes and the workers read: the read side of the control/dataplane
+// boundary (docs/ARCHITECTURE.md, "Threads"). dataplane/ declares it; control/ writes it.
+//
+// Publication rules (RCU with rte_rcu_qsbr):
+//  - Objects reachable from here (PeerRoute, Keypair) are immutable while published, except the fields
+//    documented as worker-written (a keypair's sending counter and replay window).
+//  - Control replaces a pointer with a release store, then waits for every worker to report a quiescent
+//    state (once per loop iteration) before it wipes and frees the old object.
+//  - Workers load pointers with acquire and never keep them across loop iterations.
+#pragma once
+
+#include <rte_ether.h>
+#include <rte_hash.h>
+#include <rte_lpm.h>
+#include <rte_lpm6.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+
+#include "dataplane/counters.h"
+#include "lib/net/ip.h"
+#include "lib/protocol/keypair.h"
+
+namespace wg::dp {
+
+inline constexpr std::uint32_t kMaxPeers = 1024;
+inline constexpr std::uint32_t kMaxWorkers = 16;
+// Receiver indexes are (random << kIndexSlotBits) | slot: a lookup is one array load plus a compare.
+inline constexpr std::uint32_t kIndexSlotBits = 14;
+inline constexpr std::uint32_t kIndexSlots = 1u << kIndexSlotBits;
+
+// Where and how to send to a peer. Replaced whole when the endpoint or next hop changes.
+struct PeerRoute {
+  net::Endpoint endpoint{};
+  rte_ether_addr next_hop_mac{};  // resolved by control (ARP/NDP) before publication
+};
+
+struct alignas(64) PeerSlot {
+  std::atomic<const PeerRoute*> route{nullptr};       // null: no endpoint or next hop unresolved
+  std::atomic<noise::Keypair*> send_keypair{nullptr};  // current; null: no usable session
+  // Set by any worker that had to stage a packet or found a rekey due; control clears it when it acts.
+  std::atomic<bool> handshake_wanted{false};
+};
+
+// Per-worker, per-peer traffic record: transfer counters for `wg show` and activity times (TSC) from which
+// control derives the WireGuard timer events. Written by one worker only.
+struct PeerActivity {
+  std::uint64_t tx_bytes = 0, rx_bytes = 0;
+  std::uint64_t last_tx_data = 0, last_rx_data = 0, last_rx_any = 0;
+};
+
+struct WorkerShared {
+  WorkerCounters counters;
+  std::array<PeerActivity, kMaxPeers> peers{};
+};
+
+// Events a worker reports to control through the event ring (rare: not per packet in steady state).
+enum class EventType : std::uint32_t {
+  kReceivedWithKeypair = 1,  // authenticated under a keypair that is not the send keypair (confirms "next")
+  kEndpointChanged = 2,      // authenticated from a new outer source address (roaming)
+  kInsideNeighborMissing = 3,  // decrypted packet for an inside host with no known MAC
+};
+struct Event {
+  EventType type;
+  std::uint32_t peer;
+  std::uint32_t local_index;
+  std::uint16_t port;  // network order
+  std::uint8_t family;
+  std::uint8_t pad = 0;
+  std::uint8_t addr[16];
+};
+static_assert(sizeof(Event) % 4 == 0 && sizeof(Event) == 32);
+
+struct Tables {
+  std::array<PeerSlot, kMaxPeers> peers;
+  std::array<std::atomic<noise::Keypair*>, kIndexSlots> by_index{};
+  rte_lpm* allowed_v4 = nullptr;   // inner address -> peer id (next hop field)
+  rte_lpm6* allowed_v6 = nullptr;
+  rte_hash* inside_neighbors = nullptr;  // 16-byte address (IPv4 mapped) -> MAC in the data word
+  rte_rcu_qsbr* qsbr = nullptr;
+  rte_ring* to_control = nullptr;  // mbufs: handshakes, local traffic, staged packets (MP/SC)
+  rte_ring* events = nullptr;      // Event elements (MP/SC)
+  std::array<WorkerShared, kMaxWorkers>* workers = nullptr;
+
+  noise::Keypair* keypair_for_index(std::uint32_t index) const {
+    noise::Keypair* kp = by_index[index & (kIndexSlots - 1)].load(std::memory_order_acquire);
+    return kp != nullptr && kp->local_index == index ? kp : nullptr;
+  }
+};
+
+// Key for inside_neighbors: IPv4 as ::ffff:a.b.c.d, IPv6 as is.
+inline std::array<std::uint8_t, 16> neighbor_key(const net::IpAddress& a) {
+  std::array<std::uint8_t, 16> k{};
+  if (a.is_v4()) {
+    k[10] = k[11] = 0xff;
+    for (int i = 0; i < 4; ++i) k[12 + i] = a.bytes[i];
+  } else {
+    k = a.bytes;
+  }
+  return k;
+}
+
+}  // namespace wg::dp

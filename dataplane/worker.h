@@ -1,0 +1,63 @@
+// A poll-mode worker: one per worker lcore, with its own RX queue and TX queue on each port.
+//
+// Loop (docs/ARCHITECTURE.md, "Packet paths"):
+//   1. rx burst on the inside queue  -> encrypt path (encrypt.cc)  -> tx burst outside
+//   2. rx burst on the outside queue -> decrypt path (decrypt.cc)  -> tx burst inside
+//   3. report a quiescent state (QSBR) so control may free what it unpublished
+// Handshakes, ARP/NDP/ICMP for our own addresses and packets waiting for a session go to the control thread
+// through Tables::to_control. Nothing here allocates, locks, logs or makes a syscall.
+#pragma once
+
+#include <rte_ether.h>
+
+#include <atomic>
+#include <cstdint>
+#include <span>
+
+#include "dataplane/tables.h"
+#include "lib/crypto/aead_batch.h"
+#include "lib/net/ip.h"
+
+struct rte_mbuf;
+
+namespace wg::dp {
+
+inline constexpr std::uint16_t kBurst = 32;
+
+// Immutable facts about the gateway's own ports and addresses, shared by all workers.
+struct GatewayInfo {
+  std::uint16_t inside_port = 0, outside_port = 0;
+  rte_ether_addr inside_mac{}, outside_mac{};
+  net::IpAddress outside_v4{}, outside_v6{};
+  bool has_outside_v4 = false, has_outside_v6 = false;
+  std::array<net::IpAddress, 8> inside_addrs{};  // packets to these go to control
+  std::uint32_t inside_addr_count = 0;
+  std::uint16_t listen_port = 51820;  // host order
+  std::uint16_t mtu = 1420;
+};
+
+struct WorkerContext {
+  std::uint32_t id = 0;      // also the QSBR thread id and the queue index on both ports
+  const GatewayInfo* gw = nullptr;
+  Tables* tables = nullptr;
+  crypto::AeadBatchEngine* engine = nullptr;  // this worker's own instance
+  WorkerShared* shared = nullptr;
+  const std::atomic<bool>* stop = nullptr;
+};
+
+// lcore entry point: `arg` is a WorkerContext*.
+int worker_main(void* arg);
+
+// The two paths, over a whole burst. Both take ownership of every mbuf: sent, handed over, or freed.
+void encrypt_burst(WorkerContext& ctx, std::span<rte_mbuf*> pkts);
+void decrypt_burst(WorkerContext& ctx, std::span<rte_mbuf*> pkts);
+
+// Hands an mbuf to the control thread; frees and counts it when the ring is full.
+void hand_to_control(WorkerContext& ctx, rte_mbuf* m, Counter why);
+
+// Sends a burst on `port` through this worker's TX queue, freeing what the queue did not take.
+void send_burst(WorkerContext& ctx, std::uint16_t port, rte_mbuf** pkts, std::uint16_t n, Counter sent);
+
+bool is_inside_address(const GatewayInfo& gw, std::uint8_t family, const std::uint8_t* addr);
+
+}  // namespace wg::dp

@@ -1,0 +1,74 @@
+# The gateway topology shared by the lab and the gateway end-to-end tests (sourced after lib.sh):
+#
+#   [client ns]                 [gw ns: wggate]                      [remote ns: wireguard-go]
+#   in-host 10.61.0.2/24  ---  in-gw (net_af_packet0)  out-gw (net_af_packet1)  ---  out-remote 172.31.61.2/24
+#           fd61::2/64         Inside 10.61.0.1/24,fd61::1/64   Outside 172.31.61.1/24,fd62::1/64    fd62::2/64
+#                                                                     wg tunnel: 10.62.0.1/24, fd63::1/64
+# The client routes everything to the gateway; wireguard-go routes the client's subnets into its tunnel.
+# Names carry $E2E_SUFFIX so that runs never collide; lib.sh's cleanup removes everything.
+
+GW_BIN=${GW_BIN:-}
+gw_setup_topology() {
+  ns_client="gwc-$E2E_SUFFIX"; ns_gw="gwg-$E2E_SUFFIX"; ns_remote="gwr-$E2E_SUFFIX"
+  wg_if="wgr$((E2E_SUFFIX % 100000))"
+  add_netns "$ns_client"; add_netns "$ns_gw"; add_netns "$ns_remote"
+  veth_pair "$ns_client" in-host 10.61.0.2/24 "$ns_gw" in-gw 0.0.0.0/32
+  veth_pair "$ns_gw" out-gw 0.0.0.0/32 "$ns_remote" out-remote 172.31.61.2/24
+  # The gateway's veth ends belong to DPDK (af_packet): no kernel addresses, no kernel IPv6 chatter.
+  ip -n "$ns_gw" addr flush dev in-gw; ip -n "$ns_gw" addr flush dev out-gw
+  ip netns exec "$ns_gw" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+  ip -n "$ns_client" addr add fd61::2/64 dev in-host nodad
+  ip -n "$ns_remote" addr add fd62::2/64 dev out-remote nodad
+  ip -n "$ns_client" route add default via 10.61.0.1
+  ip -n "$ns_client" -6 route add default via fd61::1
+  # Checksum offload on a veth leaves partial checksums that af_packet forwards as they are.
+  ip netns exec "$ns_client" ethtool -K in-host tx off >/dev/null
+  ip netns exec "$ns_remote" ethtool -K out-remote tx off >/dev/null
+
+  gw_key=$(wg genkey); gw_pub=$(echo "$gw_key" | wg pubkey)
+  remote_key=$(wg genkey); remote_pub=$(echo "$remote_key" | wg pubkey)
+  echo "$remote_key" > "$E2E_TMP/remote.key"; chmod 600 "$E2E_TMP/remote.key"
+  start_wireguard_go "$ns_remote" "$wg_if"; remote_wg_pid=$SPAWNED_PID
+  ip netns exec "$ns_remote" wg set "$wg_if" private-key "$E2E_TMP/remote.key" listen-port 51820 \
+    peer "$gw_pub" allowed-ips 10.61.0.0/24,fd61::/64 endpoint 172.31.61.1:51820
+  ip -n "$ns_remote" addr add 10.62.0.1/24 dev "$wg_if"
+  ip -n "$ns_remote" addr add fd63::1/64 dev "$wg_if" nodad
+  ip -n "$ns_remote" link set "$wg_if" up mtu 1420
+  ip -n "$ns_remote" route add 10.61.0.0/24 dev "$wg_if"
+  ip -n "$ns_remote" -6 route add fd61::/64 dev "$wg_if"
+}
+
+# Writes the gateway config; extra [Peer] lines may be appended by the caller.
+gw_write_config() {
+  cat > "$E2E_TMP/wggate.conf" <<CONF
+[Interface]
+PrivateKey = $gw_key
+ListenPort = 51820
+
+[Peer]
+# the remote node (wireguard-go)
+PublicKey = $remote_pub
+AllowedIPs = 10.62.0.0/24, fd63::/64
+Endpoint = 172.31.61.2:51820
+
+[Gateway]
+InsidePort = net_af_packet0
+OutsidePort = net_af_packet1
+InsideAddress = 10.61.0.1/24, fd61::1/64
+OutsideAddress = 172.31.61.1/24, fd62::1/64
+MTU = 1420
+CONF
+}
+
+# Starts wggate in the gateway namespace (WORKERS workers, default 1) and waits for its start-up line.
+gw_start() {
+  local workers=${WORKERS:-1}
+  local lcores="0-$workers"
+  spawn wggate ip netns exec "$ns_gw" "$GW_BIN" --no-huge -m 512 --no-pci -l "$lcores" \
+    --file-prefix "wggate-$E2E_SUFFIX" --log-level=lib.eal:error \
+    --vdev "net_af_packet0,iface=in-gw,qpairs=$((workers + 1))" \
+    --vdev "net_af_packet1,iface=out-gw,qpairs=$((workers + 1))" \
+    -- --config "$E2E_TMP/wggate.conf" --verbose
+  gw_pid=$SPAWNED_PID
+  wait_for 30 "wggate to start" grep -q "listening on UDP" "$E2E_TMP/wggate.log"
+}
