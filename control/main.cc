@@ -4,15 +4,8 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
-#include <rte_hash.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
-#include <rte_lpm.h>
-#include <rte_lpm6.h>
-#include <rte_malloc.h>
-#include <rte_rcu_qsbr.h>
-#include <rte_ring.h>
-#include <rte_ring_elem.h>
 
 #include <atomic>
 #include <csignal>
@@ -111,33 +104,10 @@ int main(int argc, char** argv) {
   }
 
   // Tables and rings the workers read (dataplane/tables.h).
-  auto tables = std::make_unique<dp::Tables>();
-  rte_lpm_config lpm_cfg{};
-  lpm_cfg.max_rules = 65536;
-  lpm_cfg.number_tbl8s = 1024;
-  tables->allowed_v4 = rte_lpm_create("wg_allowed_v4", socket, &lpm_cfg);
-  rte_lpm6_config lpm6_cfg{};
-  lpm6_cfg.max_rules = 65536;
-  lpm6_cfg.number_tbl8s = 65536;
-  tables->allowed_v6 = rte_lpm6_create("wg_allowed_v6", socket, &lpm6_cfg);
-  rte_hash_parameters hp{};
-  hp.name = "wg_inside_nbrs";
-  hp.entries = 4096;
-  hp.key_len = 16;
-  hp.socket_id = socket;
-  hp.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF;  // one writer (control), lock-free readers
-  tables->inside_neighbors = rte_hash_create(&hp);
-  const std::size_t qsbr_size = rte_rcu_qsbr_get_memsize(workers);
-  tables->qsbr = static_cast<rte_rcu_qsbr*>(rte_zmalloc("wg_qsbr", qsbr_size, RTE_CACHE_LINE_SIZE));
-  if (tables->qsbr != nullptr) rte_rcu_qsbr_init(tables->qsbr, workers);
-  tables->to_control = rte_ring_create("wg_to_control", 4096, socket, RING_F_SC_DEQ);
-  tables->events = rte_ring_create_elem("wg_events", sizeof(dp::Event), 1024, socket, RING_F_SC_DEQ);
-  auto worker_shared = std::make_unique<std::array<dp::WorkerShared, dp::kMaxWorkers>>();
-  tables->workers = worker_shared.get();
-  if (tables->allowed_v4 == nullptr || tables->allowed_v6 == nullptr || tables->inside_neighbors == nullptr ||
-      tables->qsbr == nullptr || tables->to_control == nullptr || tables->events == nullptr) {
-    return fail(std::string("cannot create tables/rings: ") + rte_strerror(rte_errno));
-  }
+  auto owner = dp::create_tables(workers, socket, "main");
+  if (!owner.ok()) return fail(std::string(owner.status().message()));
+  dp::Tables* tables = (*owner)->tables.get();
+  auto* worker_shared = (*owner)->workers.get();
 
   const std::string engine_name(config::to_string(g.crypto_engine));
   std::vector<std::unique_ptr<crypto::AeadBatchEngine>> engines;
@@ -148,12 +118,12 @@ int main(int argc, char** argv) {
     engines.push_back(std::move(*e));
   }
 
-  ctl::ControlPlane control(cfg, *tables, gw, *pool, static_cast<std::uint16_t>(workers), engines[workers].get(),
-                            g_stop);
-  if (absl::Status s = control.init(); !s.ok()) return fail(std::string(s.message()));
+  auto control = std::make_unique<ctl::ControlPlane>(cfg, *tables, gw, *pool, static_cast<std::uint16_t>(workers),
+                                                     engines[workers].get(), g_stop);
+  if (absl::Status s = control->init(); !s.ok()) return fail(std::string(s.message()));
 
   std::printf("wggate: %s public key %s, listening on UDP %u, %u worker(s), crypto engine %s\n", g.name.c_str(),
-              crypto::to_base64(control.identity().public_key).c_str(), gw.listen_port, workers,
+              crypto::to_base64(control->identity().public_key).c_str(), gw.listen_port, workers,
               engines[0]->name());
   std::fflush(stdout);
 
@@ -163,11 +133,11 @@ int main(int argc, char** argv) {
   unsigned i = 0;
   unsigned lcore;
   RTE_LCORE_FOREACH_WORKER(lcore) {
-    ctxs[i] = dp::WorkerContext{i, &gw, tables.get(), engines[i].get(), &(*worker_shared)[i], &g_stop};
+    ctxs[i] = dp::WorkerContext{i, &gw, tables, engines[i].get(), &(*worker_shared)[i], &g_stop};
     rte_eal_remote_launch(dp::worker_main, &ctxs[i], lcore);
     ++i;
   }
-  control.run();
+  control->run();
   rte_eal_mp_wait_lcore();
 
   std::printf("wggate: stopping; counters:\n");
@@ -177,6 +147,9 @@ int main(int argc, char** argv) {
     if (sum != 0) std::printf("  %-32s %llu\n", dp::kCounterNames[c], static_cast<unsigned long long>(sum));
   }
   std::fflush(stdout);
+  control.reset();  // frees staged mbufs and wipes every key while the EAL is still up
+  engines.clear();
+  owner->reset();
   dp::stop_port(gw.inside_port);
   dp::stop_port(gw.outside_port);
   rte_eal_cleanup();

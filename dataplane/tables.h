@@ -19,7 +19,10 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <memory>
+#include <string>
 
+#include "absl/status/statusor.h"
 #include "dataplane/counters.h"
 #include "lib/net/ip.h"
 #include "lib/protocol/keypair.h"
@@ -90,6 +93,16 @@ struct Tables {
     return kp != nullptr && kp->local_index == index ? kp : nullptr;
   }
 };
+
+// Owns the tables, rings and per-worker records; frees them (DPDK objects included) when destroyed.
+struct TablesOwner {
+  std::unique_ptr<Tables> tables;
+  std::unique_ptr<std::array<WorkerShared, kMaxWorkers>> workers;
+  ~TablesOwner();
+};
+// Creates everything empty; `tag` makes the DPDK object names unique within the process.
+[[nodiscard]] absl::StatusOr<std::unique_ptr<TablesOwner>> create_tables(unsigned workers, int socket,
+                                                                         const std::string& tag);
 
 // Key for inside_neighbors: IPv4 as ::ffff:a.b.c.d, IPv6 as is.
 inline std::array<std::uint8_t, 16> neighbor_key(const net::IpAddress& a) {

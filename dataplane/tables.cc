@@ -1,0 +1,58 @@
+#include "dataplane/tables.h"
+
+#include <rte_errno.h>
+#include <rte_malloc.h>
+#include <rte_ring_elem.h>
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+
+namespace wg::dp {
+
+TablesOwner::~TablesOwner() {
+  if (!tables) return;
+  rte_lpm_free(tables->allowed_v4);
+  rte_lpm6_free(tables->allowed_v6);
+  rte_hash_free(tables->inside_neighbors);
+  rte_free(tables->qsbr);
+  rte_ring_free(tables->to_control);
+  rte_ring_free(tables->events);
+}
+
+absl::StatusOr<std::unique_ptr<TablesOwner>> create_tables(unsigned workers, int socket, const std::string& tag) {
+  auto owner = std::make_unique<TablesOwner>();
+  owner->tables = std::make_unique<Tables>();
+  owner->workers = std::make_unique<std::array<WorkerShared, kMaxWorkers>>();
+  Tables& t = *owner->tables;
+  t.workers = owner->workers.get();
+  const std::string lpm4 = "wg_v4_" + tag, lpm6 = "wg_v6_" + tag, nbr = "wg_nbr_" + tag, qs = "wg_qsbr_" + tag,
+                    ring = "wg_ctl_" + tag, ev = "wg_ev_" + tag;
+  rte_lpm_config lpm_cfg{};
+  lpm_cfg.max_rules = 65536;
+  lpm_cfg.number_tbl8s = 1024;
+  t.allowed_v4 = rte_lpm_create(lpm4.c_str(), socket, &lpm_cfg);
+  rte_lpm6_config lpm6_cfg{};
+  lpm6_cfg.max_rules = 65536;
+  lpm6_cfg.number_tbl8s = 65536;
+  t.allowed_v6 = rte_lpm6_create(lpm6.c_str(), socket, &lpm6_cfg);
+  rte_hash_parameters hp{};
+  hp.name = nbr.c_str();
+  hp.entries = 4096;
+  hp.key_len = 16;
+  hp.socket_id = socket;
+  hp.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF;  // one writer (control), lock-free readers
+  t.inside_neighbors = rte_hash_create(&hp);
+  const std::size_t qsbr_size = rte_rcu_qsbr_get_memsize(workers);
+  t.qsbr = static_cast<rte_rcu_qsbr*>(rte_zmalloc(qs.c_str(), qsbr_size, RTE_CACHE_LINE_SIZE));
+  if (t.qsbr != nullptr) rte_rcu_qsbr_init(t.qsbr, workers);
+  t.to_control = rte_ring_create(ring.c_str(), 4096, socket, RING_F_SC_DEQ);
+  t.events = rte_ring_create_elem(ev.c_str(), sizeof(Event), 1024, socket, RING_F_SC_DEQ);
+  if (t.allowed_v4 == nullptr || t.allowed_v6 == nullptr || t.inside_neighbors == nullptr || t.qsbr == nullptr ||
+      t.to_control == nullptr || t.events == nullptr) {
+    return absl::ResourceExhaustedError(absl::StrCat("cannot create tables and rings: ", rte_strerror(rte_errno)));
+  }
+  return owner;
+}
+
+}  // namespace wg::dp
