@@ -199,6 +199,10 @@ void ControlPlane::fold_activity(Peer& p) {
 }
 
 void ControlPlane::tick(MonoTime now) {
+  if (now >= next_expire_) {
+    rate_limiter_.expire(now);
+    next_expire_ = now + 1s;
+  }
   for (auto& pp : peers_.all()) {
     Peer& p = *pp;
     const std::uint64_t tx_before = p.seen_tx_data, rx_before = p.seen_rx_data;

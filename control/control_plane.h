@@ -19,6 +19,7 @@
 
 #include "config/config.h"
 #include "control/peer_table.h"
+#include "control/rate_limiter.h"
 #include "dataplane/packet.h"
 #include "dataplane/tables.h"
 #include "dataplane/worker.h"
@@ -90,6 +91,8 @@ class ControlPlane {
   std::map<net::IpAddress, net::MacAddress> inside_neighbors_;
   std::map<net::IpAddress, MonoTime> resolving_;
   MonoTime under_load_until_{0};
+  RateLimiter rate_limiter_;
+  MonoTime next_expire_{0};
 
   std::uint64_t tsc_hz_ = 0, tsc0_ = 0;
   MonoTime mono0_{0};

@@ -83,6 +83,11 @@ void ControlPlane::handle_handshake(rte_mbuf* m, MonoTime now) {
       rte_pktmbuf_free(m);
       return;
     }
+    // Under load, even proven sources get only their share of our DH work.
+    if (under_load && !rate_limiter_.allow(v.src.addr, now)) {
+      rte_pktmbuf_free(m);
+      return;
+    }
   }
 
   if (cls == noise::MessageClass::kInitiation) {
