@@ -227,7 +227,7 @@ class Parser {
     const std::string_view key = trim(text.substr(0, eq));
     const std::string_view value = trim(text.substr(eq + 1));
     if (key.empty()) return error(line, "missing key name before '='");
-    if (!showable_key(key)) return error(line, "not a key name (is a '=' or a line break misplaced?)");
+    if (!showable_key(key)) return not_a_key(key, line);
     if (section_ == Section::kNone) {
       for (const Section s : {Section::kInterface, Section::kPeer, Section::kGateway}) {
         if (find_key(key, s) != nullptr) {
@@ -249,13 +249,25 @@ class Parser {
       seen_.emplace(spec->name, line);
     }
     // AllowedIPs may be empty (a peer that routes nothing yet, as wg(8) allows); nothing else may.
-    if (value.empty() && !iequals(spec->name, "AllowedIPs")) {
+    if (value.empty() && spec->name != "AllowedIPs") {
       return error(line, absl::StrFormat("%s: empty value", spec->name));
     }
     if (absl::Status s = spec->apply(config_, value, line); !s.ok()) {
       return error(line, absl::StrFormat("%s: %s", spec->name, s.message()));
     }
     return absl::OkStatus();
+  }
+
+  // "PrivateKey <base64>=" has no '=' of its own: the key's padding is taken for it. Name the key when the
+  // first word is one; never repeat the rest, which may be a secret.
+  absl::Status not_a_key(std::string_view text, int line) const {
+    const std::string_view first_word = text.substr(0, text.find_first_of(" \t"));
+    for (const Section s : {Section::kInterface, Section::kPeer, Section::kGateway}) {
+      if (const KeySpec* spec = find_key(first_word, s); spec != nullptr && first_word.size() < text.size()) {
+        return error(line, absl::StrFormat("missing '=' after %s", spec->name));
+      }
+    }
+    return error(line, "not a key name (is a '=' or a line break misplaced?)");
   }
 
   absl::Status unknown_key(std::string_view key, int line) const {

@@ -123,17 +123,18 @@ absl::Status check_endpoint(const Config& c, const Peer& peer) {
 absl::Status check_peers(const Config& c) {
   std::optional<crypto::PublicKey> own;
   if (c.interface.private_key) own = crypto::public_key(*c.interface.private_key);
-  std::map<crypto::PublicKey, int> keys;                    // -> PublicKey line
-  std::map<net::Prefix, std::pair<int, int>> routed;        // -> AllowedIPs line, peer header line
+  std::map<crypto::PublicKey, const Peer*> keys;
+  std::map<net::Prefix, std::pair<int, int>> routed;  // -> AllowedIPs line, [Peer] line
   for (const Peer& peer : c.peers) {
     if (own && *own == peer.public_key) {
       return c.error(peer.public_key_line, absl::StrCat("PublicKey is this gateway's own public key (from line ",
                                                         c.interface.private_key_line, ")"));
     }
-    auto [key_it, new_key] = keys.emplace(peer.public_key, peer.public_key_line);
+    auto [key_it, new_key] = keys.emplace(peer.public_key, &peer);
     if (!new_key) {
-      return c.error(peer.public_key_line,
-                     absl::StrCat("duplicate peer: the peer at line ", key_it->second, " has the same PublicKey"));
+      const Peer& first = *key_it->second;
+      return c.error(peer.public_key_line, absl::StrCat("duplicate peer: this PublicKey is already used at line ",
+                                                        first.public_key_line, " (the [Peer] at line ", first.line, ")"));
     }
     // wg(8) would silently move the prefix to the later peer; a gateway operator wants to know.
     for (const PrefixAt& a : peer.allowed_ips) {
@@ -144,7 +145,7 @@ absl::Status check_peers(const Config& c) {
                                    ? absl::StrCat("AllowedIPs ", a.prefix.to_string(), " is listed twice (also at line ",
                                                   other_line, ")")
                                    : absl::StrCat("AllowedIPs ", a.prefix.to_string(),
-                                                  " is already routed to the peer at line ", other_peer,
+                                                  " is already routed to the [Peer] at line ", other_peer,
                                                   " (AllowedIPs at line ", other_line, ")"));
       }
     }

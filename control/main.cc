@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
   absl::StatusOr<config::Config> loaded = config::load_config(config_path);
   if (!loaded.ok()) return fail(std::string(loaded.status().message()));
   const config::Config& cfg = *loaded;
+  for (const std::string& notice : cfg.notices) std::printf("wggate: %s\n", notice.c_str());
   const config::Gateway& g = cfg.gateway;
 
   const unsigned workers = rte_lcore_count() - 1;

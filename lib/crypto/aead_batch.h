@@ -1,7 +1,7 @@
 // Batch ChaCha20-Poly1305 for transport data (WireGuard paper, section 5.4.6): the data path hands a whole
 // burst of packets to an engine at once, so an engine can keep its vector units busy across packets. Every
-// engine computes exactly what crypto::seal/open (lib/crypto/aead.h) compute with an empty AD; they differ
-// in speed and in what a failed open leaves in the buffer (see each engine's header).
+// engine computes exactly what crypto::seal/open (lib/crypto/aead.h) compute with an empty AD, and leaves
+// a rejected payload zeroed; they differ only in speed (perf/crypto/aead_batch_bench.cc).
 //
 // Engines: "ipsec-mb" (Intel IPsec-MB, engine_ipsecmb.h), "sodium" (libsodium, one packet at a time,
 // engine_sodium.h; the reference), "simd" (our own cross-packet AVX2 engine, planned).

@@ -179,7 +179,9 @@ TEST(ParserErrors, KeyOutsideAnySection) {
 }
 
 TEST(ParserErrors, MissingEquals) {
-  expect_error("[Interface]\nPrivateKey {priv}\n", 2, "missing '='");
+  expect_error("[Interface]\nPrivateKey {priv}\n", 2, "missing '=' after PrivateKey");
+  expect_error("[Interface]\nListenPort 51820\n", 2, "expected 'Key = Value'");
+  expect_error("[Interface]\n{psk}x y\n", 2, "not a key name");
   expect_error("[Interface]\n= 5\n", 2, "missing key name");
 }
 

@@ -45,7 +45,7 @@ TEST(Validate, MinimalAndSampleAreValid) {
 
 TEST(Validate, DuplicatePeerNamesBothLines) {
   expect_error(std::string(kMinimal) + "[Peer]\nPublicKey = {pub1}\n", 14,
-               "duplicate peer: the peer at line 11 has the same PublicKey");
+               "duplicate peer: this PublicKey is already used at line 11 (the [Peer] at line 10)");
 }
 
 TEST(Validate, OwnPublicKeyAsPeer) {
@@ -55,7 +55,7 @@ TEST(Validate, OwnPublicKeyAsPeer) {
 
 TEST(Validate, AllowedIpsGivenTwice) {
   expect_error(std::string(kMinimal) + "[Peer]\nPublicKey = {pub2}\nAllowedIPs = 10.3.0.0/16, 10.2.0.0/16\n", 15,
-               "AllowedIPs 10.2.0.0/16 is already routed to the peer at line 10 (AllowedIPs at line 12)");
+               "AllowedIPs 10.2.0.0/16 is already routed to the [Peer] at line 10 (AllowedIPs at line 12)");
   expect_error(std::string(kMinimal) + "AllowedIPs = 10.2.0.0/16\n", 13,
                "AllowedIPs 10.2.0.0/16 is listed twice (also at line 12)");
   // Overlapping but different prefixes are longest-prefix routing, not a conflict.
