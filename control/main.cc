@@ -125,7 +125,7 @@ int main(int argc, char** argv) {
 
   std::printf("wggate: %s public key %s, listening on UDP %u, %u worker(s), crypto engine %s\n", g.name.c_str(),
               crypto::to_base64(control->identity().public_key).c_str(), gw.listen_port, workers,
-              engines[0]->name());
+              std::string(engines[0]->description()).c_str());
   std::fflush(stdout);
 
   std::signal(SIGINT, on_signal);
