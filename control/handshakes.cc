@@ -158,7 +158,13 @@ void ControlPlane::session_ready(Peer& p, noise::KeypairPtr kp, MonoTime now) {
   const bool initiator = kp->i_am_initiator;
   publish_keypairs(p, p.keypairs.install(std::move(kp)));
   // An initiator may send at once; a responder waits for the peer's first packet (the confirmation event).
-  if (initiator) flush_staged(p, now);
+  // With nothing staged the initiator sends a keepalive, as the kernel and wireguard-go do after consuming a
+  // response: until that first packet arrives the responder cannot send (5.4.7), its own traffic stays queued.
+  if (initiator) {
+    const bool had_staged = !p.staged.empty();
+    flush_staged(p, now);
+    if (!had_staged && routes_[p.id] != nullptr) send_transport(p, {}, now);
+  }
 }
 
 void ControlPlane::send_initiation(Peer& p, MonoTime now) {
