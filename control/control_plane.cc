@@ -208,27 +208,26 @@ void ControlPlane::tick(MonoTime now) {
     const std::uint64_t tx_before = p.seen_tx_data, rx_before = p.seen_rx_data;
     fold_activity(p);
     dp::PeerSlot& slot = tables_.peers[p.id];
-    // Rekey rules (6.2, 6.3): checked here rather than per packet in the workers.
-    noise::Keypair* cur = p.keypairs.current();
-    if (cur != nullptr) {
-      if (p.seen_tx_data != tx_before &&
-          noise::should_rekey_on_send(cur->i_am_initiator, cur->created,
-                                      cur->sending_counter.load(std::memory_order_relaxed), now)) {
-        slot.handshake_wanted.store(true, std::memory_order_relaxed);
-      }
-      if (p.seen_rx_data != rx_before && noise::should_rekey_on_receive(cur->i_am_initiator, cur->created, now)) {
-        slot.handshake_wanted.store(true, std::memory_order_relaxed);
-      }
-    }
-    // Expired keypairs are withdrawn: workers then stage and ask for a new handshake.
-    std::vector<noise::KeypairPtr> expired;
-    if (cur != nullptr &&
-        noise::keypair_expired(cur->created, cur->sending_counter.load(std::memory_order_relaxed), now)) {
-      expired = p.keypairs.clear();
-    }
+    // Expired keypairs (REJECT_AFTER_TIME, or counters exhausted) are withdrawn, for sending and receiving:
+    // workers then stage and ask for a new handshake.
+    auto expired = p.keypairs.drop_if([now](const noise::Keypair& k) {
+      return noise::keypair_expired(k.created, k.sending_counter.load(std::memory_order_relaxed), now);
+    });
     if (!expired.empty()) publish_keypairs(p, std::move(expired));
-    const bool wanted = slot.handshake_wanted.exchange(false, std::memory_order_acq_rel);
-    if ((wanted || !p.staged.empty()) && !p.timers.handshake_in_progress()) p.timers.on_want_handshake(now);
+    noise::Keypair* cur = p.keypairs.current();
+    // Rekey rules (6.2, 6.3), checked here rather than per packet in the workers.
+    bool rekey = false;
+    if (cur != nullptr) {
+      rekey = (p.seen_tx_data != tx_before &&
+               noise::should_rekey_on_send(cur->i_am_initiator, cur->created,
+                                           cur->sending_counter.load(std::memory_order_relaxed), now)) ||
+              (p.seen_rx_data != rx_before && noise::should_rekey_on_receive(cur->i_am_initiator, cur->created, now));
+    }
+    // A worker's request means "no usable session for a packet"; it may be stale by now (a responder's
+    // keypair confirmed meanwhile), so it counts only while there is still no session.
+    const bool worker_wants = slot.handshake_wanted.exchange(false, std::memory_order_acq_rel);
+    const bool no_session = cur == nullptr && (worker_wants || !p.staged.empty());
+    if ((no_session || rekey) && !p.timers.handshake_in_progress()) p.timers.on_want_handshake(now);
     const noise::TimerActions a = p.timers.poll(now);
     if (a.zero_keys) {
       publish_keypairs(p, p.keypairs.clear());

@@ -55,6 +55,7 @@ class ControlPlane {
   void handle_handshake(rte_mbuf* m, MonoTime now);
   void send_initiation(Peer& p, MonoTime now);
   void send_handshake_message(Peer& p, std::span<std::uint8_t> msg, MonoTime now);
+  bool transmit_handshake(Peer& p, std::span<const std::uint8_t> msg, MonoTime now);
   void session_ready(Peer& p, noise::KeypairPtr kp, MonoTime now);
   void send_transport(Peer& p, std::span<const std::uint8_t> inner, MonoTime now);
   void flush_staged(Peer& p, MonoTime now);

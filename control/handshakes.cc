@@ -189,16 +189,25 @@ void ControlPlane::send_initiation(Peer& p, MonoTime now) {
 
 void ControlPlane::send_handshake_message(Peer& p, std::span<std::uint8_t> msg, MonoTime now) {
   p.cookie.add_macs(msg, now);
+  if (transmit_handshake(p, msg, now)) {
+    p.unsent_handshake.clear();  // anything older is superseded
+  } else {
+    p.unsent_handshake.assign(msg.begin(), msg.end());
+  }
+}
+
+// Sends a finished handshake message to the peer's endpoint; false when the next hop is not resolved yet
+// (a resolution is started; learn_neighbor sends the message then).
+bool ControlPlane::transmit_handshake(Peer& p, std::span<const std::uint8_t> msg, MonoTime now) {
   const net::Endpoint& ep = *p.endpoint;
   const net::IpAddress* own = own_address(gw_.outside_port, ep.addr.family);
+  if (own == nullptr) return true;  // validated at start-up: cannot happen; nothing to wait for
   const net::IpAddress hop = next_hop_for(ep);
   auto it = outside_neighbors_.find(hop);
-  if (own == nullptr) return;
   if (it == outside_neighbors_.end()) {
-    log_event("peer %u: next hop %s not resolved yet", p.id, hop.to_string().c_str());
-    p.initiation_pending_resolution = true;  // sent again as soon as the next hop answers
+    log_event("peer %u: next hop %s not resolved yet; the message waits", p.id, hop.to_string().c_str());
     resolve(gw_.outside_port, hop, now);
-    return;
+    return false;
   }
   std::uint8_t frame[256];
   const std::uint16_t hl = dp::outer_header_len(ep.addr.family);
@@ -210,6 +219,7 @@ void ControlPlane::send_handshake_message(Peer& p, std::span<std::uint8_t> msg, 
   if (!ep.addr.is_v4()) dp::finish_outer_v6(frame);
   send_frame(gw_.outside_port, {frame, hl + msg.size()});
   p.timers.on_any_authenticated_packet_sent(now);
+  return true;
 }
 
 void ControlPlane::send_transport(Peer& p, std::span<const std::uint8_t> inner, MonoTime now) {

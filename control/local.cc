@@ -60,9 +60,10 @@ void ControlPlane::learn_neighbor(std::uint16_t port, const net::IpAddress& ip, 
   for (auto& p : peers_.all()) {
     if (p->endpoint && next_hop_for(*p->endpoint) == ip) {
       publish_route(*p);
-      if (p->initiation_pending_resolution) {
-        p->initiation_pending_resolution = false;
-        send_initiation(*p, now);
+      if (!p->unsent_handshake.empty()) {
+        std::vector<std::uint8_t> msg;
+        msg.swap(p->unsent_handshake);
+        transmit_handshake(*p, msg, now);
       }
       flush_staged(*p, now);
     }

@@ -43,7 +43,9 @@ struct Peer {
 
   std::uint32_t handshake_index = 0;  // our sender index of the outstanding handshake (0: none)
   MonoTime last_initiation_sent{0};
-  bool initiation_pending_resolution = false;  // wants to send, next hop not resolved yet
+  // A handshake message (macs included) waiting for the outside next hop's MAC; sent as is once it is known
+  // (re-creating it would lose a response: the responder state has moved on).
+  std::vector<std::uint8_t> unsent_handshake;
   std::int64_t last_handshake_unix = 0;        // for `wg show`
   // Activity seen so far (max over workers), to turn worker records into timer events.
   std::uint64_t seen_tx_data = 0, seen_rx_data = 0, seen_rx_any = 0;

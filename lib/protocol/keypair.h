@@ -53,6 +53,15 @@ class KeypairSet {
   bool received_with(const Keypair* keypair, std::vector<KeypairPtr>& retired);
   // Drops every keypair (zeroing after REJECT_AFTER_TIME * 3, or peer removal).
   std::vector<KeypairPtr> clear();
+  // Drops the keypairs for which `expired` is true (REJECT_AFTER_TIME passed, or counters exhausted).
+  template <typename Pred>
+  std::vector<KeypairPtr> drop_if(Pred expired) {
+    std::vector<KeypairPtr> out;
+    for (KeypairPtr* slot : {&current_, &previous_, &next_}) {
+      if (*slot && expired(**slot)) out.push_back(std::move(*slot));
+    }
+    return out;
+  }
 
   Keypair* current() const { return current_.get(); }
   Keypair* previous() const { return previous_.get(); }

@@ -82,6 +82,8 @@ grep -q "initiation from 172.31.61.2:51820 accepted" "$E2E_TMP/wggate.log" \
   || fail "remote-initiates-cold: wggate did not log accepting wireguard-go's initiation"
 # wggate must resolve the remote's MAC first; whatever it does meanwhile, a session has to be up before
 # wireguard-go's REKEY_TIMEOUT (5 s) retry, i.e. no handshake may be lost on the way.
+grep -q "sending handshake initiation" "$E2E_TMP/wggate.log" \
+  && fail "remote-initiates-cold: wggate initiated a handshake itself (its response was lost?): $(grep -E 'initiation|response|next hop' "$E2E_TMP/wggate.log" | tr '\n' ';')"
 [ "$(retries)" -eq "$retries_before" ] \
   || fail "remote-initiates-cold: wireguard-go had to retry its initiation (first reply after ${took} s)"
 awk -v t="$took" 'BEGIN { exit !(t < 4.5) }' \

@@ -76,6 +76,19 @@ TEST(KeypairSet, ClearRetiresAll) {
   EXPECT_EQ(s.find(3), nullptr);
 }
 
+TEST(KeypairSet, DropIfRemovesOnlyMatching) {
+  KeypairSet s;
+  s.install(make(1, true));
+  s.install(make(2, true));
+  s.install(make(3, false));  // current=2, next=3
+  auto dropped = s.drop_if([](const Keypair& k) { return k.local_index != 3; });
+  ASSERT_EQ(dropped.size(), 1u);
+  EXPECT_EQ(dropped[0]->local_index, 2u);
+  EXPECT_EQ(s.current(), nullptr);
+  ASSERT_NE(s.next(), nullptr);
+  EXPECT_EQ(s.next()->local_index, 3u);
+}
+
 TEST(Keypair, CounterReservationStopsAtRejectAfterMessages) {
   Keypair k;
   std::uint64_t first = 0;
