@@ -70,5 +70,12 @@ gw_start() {
     --vdev "net_af_packet1,iface=out-gw,qpairs=$((workers + 1))" \
     -- --config "$E2E_TMP/wggate.conf" --verbose
   gw_pid=$SPAWNED_PID
-  wait_for 30 "wggate to start" grep -q "listening on UDP" "$E2E_TMP/wggate.log"
+  on_cleanup "rm -rf /var/run/dpdk/wggate-$E2E_SUFFIX"
+  # Wait for the start-up line, but fail at once if wggate exited (a config or port error).
+  local end=$((SECONDS + 30))
+  until grep -q "listening on UDP" "$E2E_TMP/wggate.log"; do
+    kill -0 "$gw_pid" 2>/dev/null || fail "wggate exited during start-up: $(tail -n 5 "$E2E_TMP/wggate.log")"
+    [ "$SECONDS" -lt "$end" ] || fail "timed out after 30s waiting for wggate to start"
+    sleep 0.2
+  done
 }
