@@ -43,6 +43,9 @@ ControlPlane::ControlPlane(const config::Config& cfg, dp::Tables& tables, const 
 }
 
 ControlPlane::~ControlPlane() {
+  for (auto& [ip, q] : held_) {
+    for (auto& h : q) rte_pktmbuf_free(h.m);
+  }
   for (auto& p : peers_.all()) {
     for (rte_mbuf* m : p->staged) rte_pktmbuf_free(m);
     p->staged.clear();
@@ -135,7 +138,7 @@ bool ControlPlane::drain_events() {
   for (unsigned i = 0; i < n; ++i) {
     const dp::Event& ev = evs[i];
     Peer* p = peers_.get(ev.peer);
-    if (p == nullptr && ev.type != dp::EventType::kInsideNeighborMissing) continue;
+    if (p == nullptr) continue;
     switch (ev.type) {
       case dp::EventType::kReceivedWithKeypair: {
         noise::Keypair* kp = p->keypairs.find(ev.local_index);
@@ -163,15 +166,17 @@ bool ControlPlane::drain_events() {
         }
         break;
       }
-      case dp::EventType::kInsideNeighborMissing: {
-        net::IpAddress ip;
-        ip.family = ev.family;
-        std::memcpy(ip.bytes.data(), ev.addr, ev.family == 4 ? 4 : 16);
-        resolve(gw_.inside_port, ip, now);
-        break;
-      }
     }
   }
+  return n > 0;
+}
+
+bool ControlPlane::drain_awaiting_neighbor() {
+  rte_mbuf* pkts[kDrainBurst];
+  const unsigned n = rte_ring_sc_dequeue_burst(tables_.awaiting_neighbor, reinterpret_cast<void**>(pkts),
+                                               kDrainBurst, nullptr);
+  const MonoTime now = mono_now();
+  for (unsigned i = 0; i < n; ++i) hold_for_neighbor(pkts[i], now);
   return n > 0;
 }
 
@@ -201,6 +206,7 @@ void ControlPlane::fold_activity(Peer& p) {
 void ControlPlane::tick(MonoTime now) {
   if (now >= next_expire_) {
     rate_limiter_.expire(now);
+    expire_held(now);
     next_expire_ = now + 1s;
   }
   for (auto& pp : peers_.all()) {
@@ -262,6 +268,7 @@ void ControlPlane::run() {
   while (!stop_.load(std::memory_order_relaxed)) {
     bool busy = poll_own_queues();
     busy |= drain_to_control();
+    busy |= drain_awaiting_neighbor();
     busy |= drain_events();
     const MonoTime now = mono_now();
     if (now >= next_tick_) {

@@ -12,6 +12,7 @@
 #include <rte_mempool.h>
 
 #include <atomic>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -46,6 +47,7 @@ class ControlPlane {
   bool poll_own_queues();
   bool drain_to_control();
   bool drain_events();
+  bool drain_awaiting_neighbor();
   void tick(MonoTime now);
   void fold_activity(Peer& p);
   MonoTime tsc_to_mono(std::uint64_t tsc) const;
@@ -65,6 +67,8 @@ class ControlPlane {
   void handle_local(rte_mbuf* m, MonoTime now);
   void learn_neighbor(std::uint16_t port, const net::IpAddress& ip, const net::MacAddress& mac);
   void resolve(std::uint16_t port, const net::IpAddress& ip, MonoTime now);
+  void hold_for_neighbor(rte_mbuf* m, MonoTime now);
+  void expire_held(MonoTime now);
   net::IpAddress next_hop_for(const net::Endpoint& ep) const;
   const net::IpAddress* own_address(std::uint16_t port, std::uint8_t family) const;
 
@@ -91,6 +95,13 @@ class ControlPlane {
   std::map<net::IpAddress, net::MacAddress> outside_neighbors_;
   std::map<net::IpAddress, net::MacAddress> inside_neighbors_;
   std::map<net::IpAddress, MonoTime> resolving_;
+  // Decrypted packets waiting for an inside host's MAC (bounded per host and in total; 3 s at most).
+  struct Held {
+    rte_mbuf* m;
+    MonoTime since;
+  };
+  std::map<net::IpAddress, std::deque<Held>> held_;
+  std::size_t held_count_ = 0;
   MonoTime under_load_until_{0};
   RateLimiter rate_limiter_;
   MonoTime next_expire_{0};

@@ -1,6 +1,7 @@
 // Traffic for the gateway itself, on the control thread: ARP and IPv6 neighbour discovery (answering for
 // our addresses, learning neighbours, resolving next hops and inside hosts), ICMP echo for our addresses,
 // and ICMP too-big for inner packets over the MTU. Frames are built by lib/net; this file only routes them.
+#include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
 #include <cstring>
@@ -45,10 +46,17 @@ net::IpAddress ControlPlane::next_hop_for(const net::Endpoint& ep) const {
 
 void ControlPlane::learn_neighbor(std::uint16_t port, const net::IpAddress& ip, const net::MacAddress& mac) {
   if (port == gw_.inside_port) {
-    auto [it, added] = inside_neighbors_.insert_or_assign(ip, mac);
-    (void)it;
-    (void)added;
+    inside_neighbors_.insert_or_assign(ip, mac);
     set_inside_neighbor(ip, mac);
+    auto held = held_.find(ip);
+    if (held != held_.end()) {
+      for (Held& h : held->second) {
+        std::memcpy(rte_pktmbuf_mtod(h.m, std::uint8_t*), mac.bytes.data(), 6);
+        if (rte_eth_tx_burst(gw_.inside_port, control_queue_, &h.m, 1) != 1) rte_pktmbuf_free(h.m);
+        --held_count_;
+      }
+      held_.erase(held);
+    }
     return;
   }
   auto it = outside_neighbors_.find(ip);
@@ -67,6 +75,47 @@ void ControlPlane::learn_neighbor(std::uint16_t port, const net::IpAddress& ip, 
       }
       flush_staged(*p, now);
     }
+  }
+}
+
+void ControlPlane::hold_for_neighbor(rte_mbuf* m, MonoTime now) {
+  constexpr std::size_t kPerHost = 16, kTotal = 1024;
+  const auto ip = dp::parse_inner_ip(rte_pktmbuf_mtod(m, const std::uint8_t*) + dp::kEthLen,
+                                     m->data_len - dp::kEthLen);
+  if (ip.family == 0) {
+    rte_pktmbuf_free(m);
+    return;
+  }
+  const net::IpAddress dst = ip.family == 4 ? net::IpAddress::v4_from_be([&] {
+    std::uint32_t a;
+    std::memcpy(&a, ip.dst, 4);
+    return a;
+  }()) : net::IpAddress::v6(ip.dst);
+  auto known = inside_neighbors_.find(dst);
+  if (known != inside_neighbors_.end()) {  // learnt while the packet was in the ring
+    std::memcpy(rte_pktmbuf_mtod(m, std::uint8_t*), known->second.bytes.data(), 6);
+    if (rte_eth_tx_burst(gw_.inside_port, control_queue_, &m, 1) != 1) rte_pktmbuf_free(m);
+    return;
+  }
+  auto& q = held_[dst];
+  if (q.size() >= kPerHost || held_count_ >= kTotal) {
+    rte_pktmbuf_free(m);
+  } else {
+    q.push_back({m, now});
+    ++held_count_;
+  }
+  resolve(gw_.inside_port, dst, now);
+}
+
+void ControlPlane::expire_held(MonoTime now) {
+  for (auto it = held_.begin(); it != held_.end();) {
+    auto& q = it->second;
+    while (!q.empty() && now - q.front().since > 3s) {  // the host does not answer: give up on them
+      rte_pktmbuf_free(q.front().m);
+      q.pop_front();
+      --held_count_;
+    }
+    it = q.empty() ? held_.erase(it) : std::next(it);
   }
 }
 

@@ -23,6 +23,7 @@ namespace wg::dp {
   X(to_control_handshake, "handshake messages handed to the control thread")                    \
   X(to_control_local, "packets for the gateway's own addresses handed to the control thread")   \
   X(staged_for_handshake, "inner packets handed to control to wait for a handshake")            \
+  X(held_for_neighbor, "decrypted packets handed to control while it resolves the inside host")  \
   X(drop_not_ip, "inside: not IPv4/IPv6/ARP")                                                   \
   X(drop_malformed_inner, "inside: truncated or inconsistent IP header")                        \
   X(drop_no_route, "inside: destination in no peer's AllowedIPs")                               \
@@ -44,7 +45,7 @@ namespace wg::dp {
   X(drop_replay, "outside: duplicate or too old counter")                                       \
   X(drop_inner_malformed, "outside: decrypted payload is not a valid IP packet")                \
   X(drop_inner_source_not_allowed, "outside: inner source outside the peer's AllowedIPs")       \
-  X(drop_inside_neighbor_unknown, "outside: no MAC for the inside destination yet")             \
+  X(drop_inside_neighbor_unknown, "outside: no MAC for the inside destination, hold queue full") \
   X(drop_ring_full, "handoff ring to the control thread full")                                  \
   X(drop_tx_full, "TX queue did not accept the packet")
 

@@ -209,30 +209,32 @@ void decrypt_burst(WorkerContext& ctx, std::span<rte_mbuf*> pkts) {
       drop(ctx, p.m, Counter::drop_inner_source_not_allowed);
       continue;
     }
-    net::IpAddress dst{};
-    dst.family = inner.family;
-    std::memcpy(dst.bytes.data(), inner.dst, inner.family == 4 ? 4 : 16);
-    const auto key = neighbor_key(dst);
+    const auto key = neighbor_key(inner.family, inner.dst);
     void* mac_word = nullptr;
-    if (rte_hash_lookup_data(t.inside_neighbors, key.data(), &mac_word) < 0) {
-      Event ev{EventType::kInsideNeighborMissing, peer, 0, 0, inner.family, 0, {}};
-      std::memcpy(ev.addr, inner.dst, inner.family == 4 ? 4 : 16);
-      post(ctx, ev);
-      drop(ctx, p.m, Counter::drop_inside_neighbor_unknown);
-      continue;
-    }
+    const bool known = rte_hash_lookup_data(t.inside_neighbors, key.data(), &mac_word) >= 0;
     // Rewrite in place: the inner packet moves to just behind a new Ethernet header.
     const auto offset = static_cast<std::uint16_t>(p.data - rte_pktmbuf_mtod(p.m, std::uint8_t*));
     rte_pktmbuf_adj(p.m, static_cast<std::uint16_t>(offset - kEthLen));
     rte_pktmbuf_trim(p.m, static_cast<std::uint16_t>(p.m->data_len - kEthLen - inner.len));
     auto* eth = rte_pktmbuf_mtod(p.m, rte_ether_hdr*);
     const auto mac = reinterpret_cast<std::uintptr_t>(mac_word);
-    for (int b = 0; b < RTE_ETHER_ADDR_LEN; ++b) eth->dst_addr.addr_bytes[b] = static_cast<std::uint8_t>(mac >> (8 * b));
+    for (int b = 0; b < RTE_ETHER_ADDR_LEN; ++b) {
+      eth->dst_addr.addr_bytes[b] = known ? static_cast<std::uint8_t>(mac >> (8 * b)) : 0;
+    }
     eth->src_addr = gw.inside_mac;
     eth->ether_type = rte_cpu_to_be_16(inner.family == 4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
     act.last_rx_data = now;
     c.add(Counter::decrypted_bytes, inner.len);
     c.add(Counter::decrypted_packets);
+    if (!known) {
+      // Hold, do not lose: control resolves the host and sends the packet once it answers.
+      if (rte_ring_mp_enqueue(t.awaiting_neighbor, p.m) != 0) {
+        drop(ctx, p.m, Counter::drop_inside_neighbor_unknown);
+      } else {
+        c.add(Counter::held_for_neighbor);
+      }
+      continue;
+    }
     out[no++] = p.m;
   }
   send_burst(ctx, gw.inside_port, out, no, Counter::tx_inside_packets);

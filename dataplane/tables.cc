@@ -18,6 +18,7 @@ TablesOwner::~TablesOwner() {
   rte_free(tables->qsbr);
   rte_ring_free(tables->to_control);
   rte_ring_free(tables->events);
+  rte_ring_free(tables->awaiting_neighbor);
 }
 
 absl::StatusOr<std::unique_ptr<TablesOwner>> create_tables(unsigned workers, int socket, const std::string& tag) {
@@ -27,7 +28,7 @@ absl::StatusOr<std::unique_ptr<TablesOwner>> create_tables(unsigned workers, int
   Tables& t = *owner->tables;
   t.workers = owner->workers.get();
   const std::string lpm4 = "wg_v4_" + tag, lpm6 = "wg_v6_" + tag, nbr = "wg_nbr_" + tag, qs = "wg_qsbr_" + tag,
-                    ring = "wg_ctl_" + tag, ev = "wg_ev_" + tag;
+                    ring = "wg_ctl_" + tag, ev = "wg_ev_" + tag, nb = "wg_nbq_" + tag;
   rte_lpm_config lpm_cfg{};
   lpm_cfg.max_rules = 65536;
   lpm_cfg.number_tbl8s = 1024;
@@ -48,8 +49,9 @@ absl::StatusOr<std::unique_ptr<TablesOwner>> create_tables(unsigned workers, int
   if (t.qsbr != nullptr) rte_rcu_qsbr_init(t.qsbr, workers);
   t.to_control = rte_ring_create(ring.c_str(), 4096, socket, RING_F_SC_DEQ);
   t.events = rte_ring_create_elem(ev.c_str(), sizeof(Event), 1024, socket, RING_F_SC_DEQ);
+  t.awaiting_neighbor = rte_ring_create(nb.c_str(), 1024, socket, RING_F_SC_DEQ);
   if (t.allowed_v4 == nullptr || t.allowed_v6 == nullptr || t.inside_neighbors == nullptr || t.qsbr == nullptr ||
-      t.to_control == nullptr || t.events == nullptr) {
+      t.to_control == nullptr || t.events == nullptr || t.awaiting_neighbor == nullptr) {
     return absl::ResourceExhaustedError(absl::StrCat("cannot create tables and rings: ", rte_strerror(rte_errno)));
   }
   return owner;

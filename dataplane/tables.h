@@ -64,7 +64,6 @@ struct WorkerShared {
 enum class EventType : std::uint32_t {
   kReceivedWithKeypair = 1,  // authenticated under a keypair that is not the send keypair (confirms "next")
   kEndpointChanged = 2,      // authenticated from a new outer source address (roaming)
-  kInsideNeighborMissing = 3,  // decrypted packet for an inside host with no known MAC
 };
 struct Event {
   EventType type;
@@ -86,6 +85,9 @@ struct Tables {
   rte_rcu_qsbr* qsbr = nullptr;
   rte_ring* to_control = nullptr;  // mbufs: handshakes, local traffic, staged packets (MP/SC)
   rte_ring* events = nullptr;      // Event elements (MP/SC)
+  // Decrypted packets for an inside host whose MAC is not known yet, already stripped to Ethernet + inner
+  // IP (destination MAC zero): control holds them while it resolves the host, instead of losing them.
+  rte_ring* awaiting_neighbor = nullptr;
   std::array<WorkerShared, kMaxWorkers>* workers = nullptr;
 
   noise::Keypair* keypair_for_index(std::uint32_t index) const {
@@ -105,15 +107,16 @@ struct TablesOwner {
                                                                          const std::string& tag);
 
 // Key for inside_neighbors: IPv4 as ::ffff:a.b.c.d, IPv6 as is.
-inline std::array<std::uint8_t, 16> neighbor_key(const net::IpAddress& a) {
+inline std::array<std::uint8_t, 16> neighbor_key(std::uint8_t family, const std::uint8_t* addr) {
   std::array<std::uint8_t, 16> k{};
-  if (a.is_v4()) {
+  if (family == 4) {
     k[10] = k[11] = 0xff;
-    for (int i = 0; i < 4; ++i) k[12 + i] = a.bytes[i];
+    for (int i = 0; i < 4; ++i) k[12 + i] = addr[i];
   } else {
-    k = a.bytes;
+    for (int i = 0; i < 16; ++i) k[i] = addr[i];
   }
   return k;
 }
+inline std::array<std::uint8_t, 16> neighbor_key(const net::IpAddress& a) { return neighbor_key(a.family, a.bytes.data()); }
 
 }  // namespace wg::dp

@@ -196,6 +196,23 @@ TEST(Datapath, DecryptForwardsInsideAndCountsEveryRefusal) {
   rte_pktmbuf_free(inside[0]);
 }
 
+TEST(Datapath, UnknownInsideHostIsHeldForControlNotLost) {
+  Gateway g("d");
+  const auto inner_frame = echo_frame("10.62.0.1", "10.61.0.77", 32);  // 10.61.0.77: MAC not known
+  const std::span<const std::uint8_t> inner(inner_frame.data() + kEthLen, inner_frame.size() - kEthLen);
+  std::vector<rte_mbuf*> burst = {frame(transport_frame(g.theirs, inner))};
+  decrypt_burst(g.ctx, burst);
+  EXPECT_EQ(g.count(Counter::held_for_neighbor), 1u);
+  EXPECT_EQ(g.count(Counter::drop_inside_neighbor_unknown), 0u);
+  rte_mbuf* m = nullptr;
+  ASSERT_EQ(rte_ring_sc_dequeue(g.owner->tables->awaiting_neighbor, reinterpret_cast<void**>(&m)), 0);
+  ASSERT_EQ(m->data_len, inner_frame.size());
+  const auto* f = rte_pktmbuf_mtod(m, const std::uint8_t*);
+  EXPECT_EQ(0, std::memcmp(f + kEthLen, inner.data(), inner.size())) << "decrypted, ready but for the MAC";
+  for (int b = 0; b < 6; ++b) EXPECT_EQ(f[b], 0);
+  rte_pktmbuf_free(m);
+}
+
 TEST(Datapath, NoSessionStagesAtControlAndAsksForAHandshake) {
   Gateway g("c");
   g.owner->tables->peers[0].send_keypair.store(nullptr);
