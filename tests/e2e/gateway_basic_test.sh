@@ -30,6 +30,16 @@ n=$(ping_replies "$ns_client" 5 fd63::1)
 [ "$n" -ge 4 ] || fail "ping-v6: $n of 5 echo replies from fd63::1 through the tunnel (want >= 4)"
 pass "ping-v6 ($n/5 replies)"
 
+log "scenario too-big: inner packets over the MTU (1420) are refused with ICMP, not forwarded"
+# ping -M do sets DF; 1400 bytes of payload make a 1428-byte IPv4 packet, 1400 a 1448-byte IPv6 packet.
+out4=$(ip netns exec "$ns_client" ping -n -c 1 -W 3 -M do -s 1400 10.62.0.1 2>&1 || true)
+grep -qE "mtu ?= ?1420" <<<"$out4" || fail "too-big: no 'frag needed (mtu 1420)' for IPv4: $out4"
+out6=$(ip netns exec "$ns_client" ping -n -c 1 -W 3 -M do -s 1400 fd63::1 2>&1 || true)
+grep -qiE "too big.*1420|mtu ?= ?1420" <<<"$out6" || fail "too-big: no 'packet too big (mtu 1420)' for IPv6: $out6"
+n=$(ping_replies "$ns_client" 3 -M do -s 1392 10.62.0.1)
+[ "$n" -eq 3 ] || fail "too-big: a 1420-byte packet (exactly the MTU) did not pass: $n of 3 replies"
+pass "too-big (ICMP frag-needed / packet-too-big with MTU 1420; exactly 1420 bytes passes)"
+
 # --- 2. 10 MB each way ------------------------------------------------------------------------------------------
 mkdir -p "$E2E_TMP/www" "$E2E_TMP/got"
 make_file "$E2E_TMP/www/big.bin" 10
