@@ -63,8 +63,9 @@ CONF
 # Starts wggate in the gateway namespace (WORKERS workers, default 1) and waits for its start-up line.
 gw_start() {
   local workers=${WORKERS:-1}
-  local lcores="0-$workers"
-  spawn wggate ip netns exec "$ns_gw" "$GW_BIN" --no-huge -m 512 --no-pci -l "$lcores" \
+  # More lcores than cores is fine for correctness (not speed): map lcores 0..workers onto the CPUs we have.
+  local lcores="(0-$workers)@(0-$(($(nproc) - 1)))"
+  spawn wggate ip netns exec "$ns_gw" "$GW_BIN" --no-huge -m 512 --no-pci --lcores "$lcores" \
     --file-prefix "wggate-$E2E_SUFFIX" --log-level=lib.eal:error \
     --vdev "net_af_packet0,iface=in-gw,qpairs=$((workers + 1))" \
     --vdev "net_af_packet1,iface=out-gw,qpairs=$((workers + 1))" \
