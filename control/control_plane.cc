@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "control/log.h"
 #include "dataplane/packet.h"
 
 namespace wg::ctl {
@@ -160,6 +161,7 @@ bool ControlPlane::drain_events() {
         }()) : net::IpAddress::v6(ev.addr);
         ep.port = rte_be_to_cpu_16(ev.port);
         if (!p->endpoint || *p->endpoint != ep) {
+          log_event("peer %u: endpoint is now %s (roaming)", p->id, ep.to_string().c_str());
           p->endpoint = ep;
           publish_route(*p);
           resolve(gw_.outside_port, next_hop_for(ep), now);

@@ -40,6 +40,16 @@ n=$(ping_replies "$ns_client" 3 -M do -s 1392 10.62.0.1)
 [ "$n" -eq 3 ] || fail "too-big: a 1420-byte packet (exactly the MTU) did not pass: $n of 3 replies"
 pass "too-big (ICMP frag-needed / packet-too-big with MTU 1420; exactly 1420 bytes passes)"
 
+log "scenario roaming: the remote moves to another UDP port; wggate follows its authenticated packets"
+ip netns exec "$ns_remote" wg set "$wg_if" listen-port 51830
+wait_for 20 "roaming: a ping from the remote (now on port 51830) to the client" ping_once "$ns_remote" 10.61.0.2
+wait_for 10 "roaming: wggate to log the new endpoint" grep -q "endpoint is now 172.31.61.2:51830" "$E2E_TMP/wggate.log"
+n=$(ping_replies "$ns_client" 5 10.62.0.1)
+[ "$n" -eq 5 ] || fail "roaming: $n of 5 replies from the client's side after the move (wggate must send to 51830)"
+ip netns exec "$ns_remote" wg set "$wg_if" listen-port 51820
+wait_for 20 "roaming: a ping from the remote back on 51820" ping_once "$ns_remote" 10.61.0.2
+pass "roaming (endpoint followed to port 51830 and back; pings both ways)"
+
 # --- 2. 10 MB each way ------------------------------------------------------------------------------------------
 mkdir -p "$E2E_TMP/www" "$E2E_TMP/got"
 make_file "$E2E_TMP/www/big.bin" 10
