@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "lib/crypto/key_encoding.h"
 #include "control/log.h"
 #include "dataplane/packet.h"
 
@@ -71,7 +72,30 @@ absl::Status ControlPlane::init() {
     }
     p.timers.set_persistent_keepalive(mono_now(), std::chrono::seconds(p.persistent_keepalive));
   }
-  return absl::OkStatus();
+  return uapi_.listen(cfg_.gateway.name, [this] { return uapi_get(); });
+}
+
+std::string ControlPlane::uapi_get() const {
+  std::string out = absl::StrCat("private_key=", crypto::to_hex(identity_.private_key.span()), "\n",
+                                 "listen_port=", cfg_.interface.listen_port, "\n");
+  for (const auto& pp : peers_.all()) {
+    const Peer& p = *pp;
+    std::uint64_t tx = 0, rx = 0;
+    for (std::uint16_t w = 0; w <= workers_; ++w) {
+      tx += (*tables_.workers)[w].peers[p.id].tx_bytes;
+      rx += (*tables_.workers)[w].peers[p.id].rx_bytes;
+    }
+    const auto& psk = cfg_.peers[p.id].preshared_key;
+    absl::StrAppend(&out, "public_key=", crypto::to_hex(p.public_key), "\n",
+                    "preshared_key=", crypto::to_hex(psk ? psk->span() : crypto::Key().span()), "\n",
+                    "protocol_version=1\n");
+    if (p.endpoint) absl::StrAppend(&out, "endpoint=", p.endpoint->to_string(), "\n");
+    absl::StrAppend(&out, "last_handshake_time_sec=", p.last_handshake_unix, "\n", "last_handshake_time_nsec=0\n",
+                    "tx_bytes=", tx, "\n", "rx_bytes=", rx, "\n",
+                    "persistent_keepalive_interval=", p.persistent_keepalive, "\n");
+    for (const net::Prefix& a : p.allowed_ips) absl::StrAppend(&out, "allowed_ip=", a.to_string(), "\n");
+  }
+  return out;
 }
 
 MonoTime ControlPlane::tsc_to_mono(std::uint64_t tsc) const {
@@ -271,6 +295,7 @@ void ControlPlane::run() {
     bool busy = poll_own_queues();
     busy |= drain_to_control();
     busy |= drain_awaiting_neighbor();
+    busy |= uapi_.poll();
     busy |= drain_events();
     const MonoTime now = mono_now();
     if (now >= next_tick_) {

@@ -21,6 +21,7 @@
 #include "config/config.h"
 #include "control/peer_table.h"
 #include "control/rate_limiter.h"
+#include "control/uapi.h"
 #include "dataplane/packet.h"
 #include "dataplane/tables.h"
 #include "dataplane/worker.h"
@@ -72,6 +73,9 @@ class ControlPlane {
   net::IpAddress next_hop_for(const net::Endpoint& ep) const;
   const net::IpAddress* own_address(std::uint16_t port, std::uint8_t family) const;
 
+  // The UAPI get=1 answer (control_plane.cc): device, then every peer with live transfer counters.
+  std::string uapi_get() const;
+
   // publisher.cc
   void publish_keypairs(Peer& p, std::vector<noise::KeypairPtr> retired);
   void publish_route(Peer& p);
@@ -105,6 +109,7 @@ class ControlPlane {
   MonoTime under_load_until_{0};
   RateLimiter rate_limiter_;
   MonoTime next_expire_{0};
+  UapiServer uapi_;
 
   std::uint64_t tsc_hz_ = 0, tsc0_ = 0;
   MonoTime mono0_{0};

@@ -242,6 +242,7 @@ void ControlPlane::send_transport(Peer& p, std::span<const std::uint8_t> inner, 
                           static_cast<std::uint16_t>(len));
   if (!route->endpoint.addr.is_v4()) dp::finish_outer_v6(frame);
   send_frame(gw_.outside_port, {frame, hl + len});
+  own_ctx_.shared->peers[p.id].tx_bytes += len;  // control's own slot: it is the only writer
   p.timers.on_any_authenticated_packet_sent(now);
   if (!inner.empty()) p.timers.on_data_sent(now);
 }

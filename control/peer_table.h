@@ -58,6 +58,7 @@ class PeerTable : public noise::PeerDirectory {
   Peer& add(const config::Peer& cfg);
   Peer* get(std::uint32_t id) { return id < peers_.size() ? peers_[id].get() : nullptr; }
   std::vector<std::unique_ptr<Peer>>& all() { return peers_; }
+  const std::vector<std::unique_ptr<Peer>>& all() const { return peers_; }
 
   noise::Handshake* find_by_static_key(const crypto::PublicKey& key) override;
   noise::Handshake* find_by_local_index(std::uint32_t index) override;

@@ -50,6 +50,22 @@ ip netns exec "$ns_remote" wg set "$wg_if" listen-port 51820
 wait_for 20 "roaming: a ping from the remote back on 51820" ping_once "$ns_remote" 10.61.0.2
 pass "roaming (endpoint followed to port 51830 and back; pings both ways)"
 
+log "scenario wg-show: the stock wg tool reads the gateway over its UAPI socket"
+gw_name="wgg$((E2E_SUFFIX % 100000))"
+sock="/var/run/wireguard/$gw_name.sock"
+[ "$(stat -c %a "$sock")" = 600 ] || fail "wg-show: $sock has mode $(stat -c %a "$sock"), want 600"
+show=$(wg show "$gw_name")
+grep -q "public key: $gw_pub" <<<"$show" || fail "wg-show: wrong or missing public key: $show"
+grep -q "listening port: 51820" <<<"$show" || fail "wg-show: no listening port: $show"
+grep -q "peer: $remote_pub" <<<"$show" || fail "wg-show: remote peer missing: $show"
+grep -q "endpoint: 172.31.61.2:51820" <<<"$show" || fail "wg-show: endpoint missing: $show"
+grep -qE "allowed ips: 10.62.0.0/24, fd63::/64" <<<"$show" || fail "wg-show: allowed ips missing: $show"
+grep -q "latest handshake: .* ago" <<<"$show" || fail "wg-show: no latest handshake: $show"
+dump=$(wg show "$gw_name" dump | tail -n 1)
+read -r _ _ _ _ hs rx tx _ <<<"$dump"
+[ "$hs" -gt 0 ] && [ "$rx" -gt 0 ] && [ "$tx" -gt 0 ] || fail "wg-show: dump has handshake=$hs rx=$rx tx=$tx: $dump"
+pass "wg-show (public key, port, peer, endpoint, allowed ips, handshake, transfer rx=$rx tx=$tx; socket 0600)"
+
 # --- 2. 10 MB each way ------------------------------------------------------------------------------------------
 mkdir -p "$E2E_TMP/www" "$E2E_TMP/got"
 make_file "$E2E_TMP/www/big.bin" 10

@@ -52,6 +52,8 @@ AllowedIPs = 10.62.0.0/24, fd63::/64
 Endpoint = 172.31.61.2:51820
 
 [Gateway]
+# The UAPI socket directory is shared by all namespaces: every run needs its own name.
+Name = wgg$((E2E_SUFFIX % 100000))
 InsidePort = net_af_packet0
 OutsidePort = net_af_packet1
 InsideAddress = 10.61.0.1/24, fd61::1/64
