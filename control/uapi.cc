@@ -87,9 +87,10 @@ void UapiServer::serve(int fd) {
   if (req.rfind("get=1\n", 0) == 0) {
     write_all(fd, get_() + "errno=0\n\n");
   } else if (req.rfind("set=1\n", 0) == 0) {
-    write_all(fd, absl::StrCat("errno=", EPERM, "\n\n"));
+    // Negative, as wireguard-go writes them (wg negates the value back for strerror).
+    write_all(fd, absl::StrCat("errno=", -EPERM, "\n\n"));
   } else {
-    write_all(fd, absl::StrCat("errno=", EINVAL, "\n\n"));
+    write_all(fd, absl::StrCat("errno=", -EINVAL, "\n\n"));
   }
 }
 

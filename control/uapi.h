@@ -1,7 +1,7 @@
 // The cross-platform userspace configuration protocol (https://www.wireguard.com/xplatform/), served on
 // /var/run/wireguard/<Name>.sock so that the stock `wg` tool can inspect the gateway: `wg show`,
-// `wg show NAME dump`, `wg showconf`. This first part answers get=1 only; set=1 is refused with an errno
-// (EPERM) until live changes land (issue 4).
+// `wg show NAME dump`, `wg showconf`. This first part answers get=1 only; set=1 is refused with errno=-1
+// (-EPERM, wireguard-go's sign convention) until live changes land (issue 4).
 //
 // Thread rule: control thread only. poll() never blocks for long: it accepts only what is already waiting,
 // and reads a request with a short timeout (the socket is root-only, mode 0600).

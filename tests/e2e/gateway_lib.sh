@@ -60,6 +60,7 @@ InsideAddress = 10.61.0.1/24, fd61::1/64
 OutsideAddress = 172.31.61.1/24, fd62::1/64
 MTU = 1420
 CONF
+  chmod 600 "$E2E_TMP/wggate.conf"  # it holds a key
 }
 
 # Starts wggate in the gateway namespace (WORKERS workers, default 1) and waits for its start-up line.
