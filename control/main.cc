@@ -12,11 +12,13 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "config/loader.h"
 #include "control/control_plane.h"
+#include "control/keytool.h"
 #include "control/log.h"
 #include "dataplane/port.h"
 #include "dataplane/worker.h"
@@ -33,12 +35,15 @@ int fail(const std::string& msg) {
   return 1;
 }
 
-std::string usage() { return "usage: wggate [EAL options] -- --config FILE [--verbose]"; }
+std::string usage() {
+  return "usage: wggate [EAL options] -- --config FILE [--verbose]\n       wggate genkey | pubkey | genpsk";
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace wg;
+  if (std::optional<int> rc = ctl::run_key_command(argc, argv)) return *rc;
   const int eal_args = rte_eal_init(argc, argv);
   if (eal_args < 0) return fail(std::string("EAL init failed: ") + rte_strerror(rte_errno));
   argc -= eal_args;
