@@ -72,6 +72,15 @@ absl::Status ControlPlane::init() {
     }
     p.timers.set_persistent_keepalive(mono_now(), std::chrono::seconds(p.persistent_keepalive));
   }
+  metrics_ = std::make_shared<Metrics>(cfg_.gateway.name, crypto::to_base64(identity_.public_key), tables_,
+                                       workers_);
+  refresh_metrics();
+  auto exposer = start_exposer(cfg_.gateway.metrics_address.to_string(), metrics_);
+  if (!exposer.ok()) {
+    return absl::UnavailableError(absl::StrCat(cfg_.file, ":", cfg_.gateway.metrics_address_line, ": ",
+                                               std::string(exposer.status().message())));
+  }
+  exposer_ = std::move(*exposer);
   return uapi_.listen(cfg_.gateway.name, [this] { return uapi_get(); });
 }
 
@@ -96,6 +105,20 @@ std::string ControlPlane::uapi_get() const {
     for (const net::Prefix& a : p.allowed_ips) absl::StrAppend(&out, "allowed_ip=", a.to_string(), "\n");
   }
   return out;
+}
+
+void ControlPlane::refresh_metrics() {
+  std::vector<Metrics::PeerFacts> facts;
+  for (const auto& pp : peers_.all()) {
+    Metrics::PeerFacts f;
+    f.id = pp->id;
+    f.public_key = crypto::to_base64(pp->public_key);
+    if (pp->endpoint) f.endpoint = pp->endpoint->to_string();
+    for (const net::Prefix& a : pp->allowed_ips) absl::StrAppend(&f.allowed_ips, f.allowed_ips.empty() ? "" : ",", a.to_string());
+    f.last_handshake = pp->last_handshake_unix;
+    facts.push_back(std::move(f));
+  }
+  metrics_->set_peers(std::move(facts));
 }
 
 MonoTime ControlPlane::tsc_to_mono(std::uint64_t tsc) const {
@@ -233,6 +256,7 @@ void ControlPlane::tick(MonoTime now) {
   if (now >= next_expire_) {
     rate_limiter_.expire(now);
     expire_held(now);
+    refresh_metrics();
     next_expire_ = now + 1s;
   }
   for (auto& pp : peers_.all()) {

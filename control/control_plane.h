@@ -21,6 +21,7 @@
 #include "config/config.h"
 #include "control/peer_table.h"
 #include "control/rate_limiter.h"
+#include "control/metrics.h"
 #include "control/uapi.h"
 #include "dataplane/packet.h"
 #include "dataplane/tables.h"
@@ -75,6 +76,8 @@ class ControlPlane {
 
   // The UAPI get=1 answer (control_plane.cc): device, then every peer with live transfer counters.
   std::string uapi_get() const;
+  // Replaces the metrics' peer snapshot (once a second and after handshakes).
+  void refresh_metrics();
 
   // publisher.cc
   void publish_keypairs(Peer& p, std::vector<noise::KeypairPtr> retired);
@@ -110,6 +113,8 @@ class ControlPlane {
   RateLimiter rate_limiter_;
   MonoTime next_expire_{0};
   UapiServer uapi_;
+  std::shared_ptr<Metrics> metrics_;
+  std::unique_ptr<prometheus::Exposer> exposer_;  // after metrics_: stopped before it is destroyed
 
   std::uint64_t tsc_hz_ = 0, tsc0_ = 0;
   MonoTime mono0_{0};

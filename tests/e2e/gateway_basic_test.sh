@@ -68,6 +68,21 @@ err=$(wg set "$gw_name" listen-port 5000 2>&1 || true)
 grep -q "Operation not permitted" <<<"$err" || fail "wg-show: wg set should be refused with EPERM for now: $err"
 pass "wg-show (public key, port, peer, endpoint, allowed ips, handshake, transfer rx=$rx tx=$tx; socket 0600)"
 
+log "scenario metrics: Prometheus text on MetricsAddress (127.0.0.1:9586 in the gateway's namespace)"
+scrape() { ip netns exec "$ns_gw" curl -sf --max-time 5 http://127.0.0.1:9586/metrics; }
+wait_for 10 "metrics: the exporter to answer" scrape
+sleep 1.2  # the peer snapshot (endpoint, handshake time) is refreshed once a second
+m=$(scrape)
+grep -q "^wireguard_device_info{.*public_key=\"$gw_pub\"" <<<"$m" || fail "metrics: no wireguard_device_info for $gw_pub"
+grep -q "^wireguard_peer_info{.*endpoint=\"172.31.61.2:51820\"" <<<"$m" || fail "metrics: no wireguard_peer_info with the endpoint"
+tx_m=$(awk -v k="$remote_pub" '$0 ~ "^wireguard_peer_transmit_bytes_total" && index($0, k) { print $NF }' <<<"$m")
+hs_m=$(awk -v k="$remote_pub" '$0 ~ "^wireguard_peer_last_handshake_seconds" && index($0, k) { print $NF }' <<<"$m")
+awk -v t="$tx_m" -v h="$hs_m" 'BEGIN { exit !(t > 0 && h > 1.7e9) }' || fail "metrics: transmit=$tx_m handshake=$hs_m"
+grep -q '^wggate_encrypted_packets_total{device="[^"]*",worker="0"}' <<<"$m" || fail "metrics: no per-worker counters"
+grep -q '^wggate_drops_total{.*reason="no_route"' <<<"$m" || fail "metrics: no drops by reason"
+grep -q "$gw_key" <<<"$m" && fail "metrics: the private key appears in the metrics"
+pass "metrics (device/peer info, transmit bytes $tx_m, handshake time, per-worker counters, drops by reason; no private key)"
+
 # --- 2. 10 MB each way ------------------------------------------------------------------------------------------
 mkdir -p "$E2E_TMP/www" "$E2E_TMP/got"
 make_file "$E2E_TMP/www/big.bin" 10
