@@ -201,11 +201,7 @@ bool ControlPlane::drain_events() {
       }
       case dp::EventType::kEndpointChanged: {
         net::Endpoint ep;
-        ep.addr = ev.family == 4 ? net::IpAddress::v4_from_be([&] {
-          std::uint32_t a;
-          std::memcpy(&a, ev.addr, 4);
-          return a;
-        }()) : net::IpAddress::v6(ev.addr);
+        ep.addr = net::IpAddress::from_bytes(ev.family, ev.addr);
         ep.port = rte_be_to_cpu_16(ev.port);
         if (!p->endpoint || *p->endpoint != ep) {
           log_event("peer %u: endpoint is now %s (roaming)", p->id, ep.to_string().c_str());

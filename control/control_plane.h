@@ -60,6 +60,9 @@ class ControlPlane {
   void send_initiation(Peer& p, MonoTime now);
   void send_handshake_message(Peer& p, std::span<std::uint8_t> msg, MonoTime now);
   bool transmit_handshake(Peer& p, std::span<const std::uint8_t> msg, MonoTime now);
+  // Frames a handshake-sized UDP payload (at most 148 bytes) to `ep` from ListenPort; false when the next
+  // hop's MAC is not known yet.
+  bool send_udp(const net::Endpoint& ep, std::span<const std::uint8_t> payload);
   void session_ready(Peer& p, noise::KeypairPtr kp, MonoTime now);
   void send_transport(Peer& p, std::span<const std::uint8_t> inner, MonoTime now);
   void flush_staged(Peer& p, MonoTime now);

@@ -35,15 +35,9 @@ bool locate(rte_mbuf* m, UdpView& v) {
   std::uint16_t port_be;
   std::memcpy(&port_be, udp, 2);
   v.src.port = rte_be_to_cpu_16(port_be);
-  if (ip.family == 4) {
-    std::uint32_t a;
-    std::memcpy(&a, ip.src, 4);
-    v.src.addr = net::IpAddress::v4_from_be(a);
-    v.cookie_src = noise::cookie_source_v4(a, port_be);
-  } else {
-    v.src.addr = net::IpAddress::v6(ip.src);
-    v.cookie_src = noise::cookie_source_v6(ip.src, port_be);
-  }
+  v.src.addr = net::IpAddress::from_bytes(ip.family, ip.src);
+  v.cookie_src = ip.family == 4 ? noise::cookie_source_v4(v.src.addr.v4_be(), port_be)
+                                : noise::cookie_source_v6(ip.src, port_be);
   v.payload = std::span<std::uint8_t>(const_cast<std::uint8_t*>(udp) + dp::kUdpLen, udp_len - dp::kUdpLen);
   return true;
 }
@@ -66,20 +60,10 @@ void ControlPlane::handle_handshake(rte_mbuf* m, MonoTime now) {
     }
     if (under_load && mac != noise::MacResult::kValidMacWithCookie) {
       // Prove your address first: a cookie reply costs us no DH (5.3).
-      std::uint8_t frame[128];
       noise::MessageCookieReply reply;
       cookie_checker_.create_reply(reply, v.payload, noise::load_le32(v.payload.data() + 4), v.cookie_src, now);
-      const auto* own = own_address(gw_.outside_port, v.src.addr.family);
-      auto mac_it = outside_neighbors_.find(next_hop_for(v.src));
-      if (own != nullptr && mac_it != outside_neighbors_.end()) {
-        const std::uint16_t hl = dp::outer_header_len(v.src.addr.family);
-        rte_ether_addr src_mac = gw_.outside_mac, dst_mac;
-        std::memcpy(dst_mac.addr_bytes, mac_it->second.bytes.data(), 6);
-        dp::write_outer_headers(frame, src_mac, dst_mac, *own, v.src, gw_.listen_port, sizeof(reply));
-        std::memcpy(frame + hl, &reply, sizeof(reply));
-        if (!v.src.addr.is_v4()) dp::finish_outer_v6(frame);
-        send_frame(gw_.outside_port, {frame, hl + sizeof(reply)});
-      }
+      // The sender just reached us, so its next hop is normally known; if not, the reply is simply not sent.
+      send_udp(v.src, {reinterpret_cast<const std::uint8_t*>(&reply), sizeof(reply)});
       rte_pktmbuf_free(m);
       return;
     }
@@ -200,25 +184,30 @@ void ControlPlane::send_handshake_message(Peer& p, std::span<std::uint8_t> msg, 
 // (a resolution is started; learn_neighbor sends the message then).
 bool ControlPlane::transmit_handshake(Peer& p, std::span<const std::uint8_t> msg, MonoTime now) {
   const net::Endpoint& ep = *p.endpoint;
-  const net::IpAddress* own = own_address(gw_.outside_port, ep.addr.family);
-  if (own == nullptr) return true;  // validated at start-up: cannot happen; nothing to wait for
-  const net::IpAddress hop = next_hop_for(ep);
-  auto it = outside_neighbors_.find(hop);
-  if (it == outside_neighbors_.end()) {
+  if (!send_udp(ep, msg)) {
+    const net::IpAddress hop = next_hop_for(ep);
     log_event("peer %u: next hop %s not resolved yet; the message waits", p.id, hop.to_string().c_str());
     resolve(gw_.outside_port, hop, now);
     return false;
   }
+  p.timers.on_any_authenticated_packet_sent(now);
+  return true;
+}
+
+bool ControlPlane::send_udp(const net::Endpoint& ep, std::span<const std::uint8_t> payload) {
+  const net::IpAddress* own = own_address(gw_.outside_port, ep.addr.family);
+  if (own == nullptr) return true;  // validated at start-up: cannot happen; nothing to wait for
+  auto it = outside_neighbors_.find(next_hop_for(ep));
+  if (it == outside_neighbors_.end()) return false;
   std::uint8_t frame[256];
   const std::uint16_t hl = dp::outer_header_len(ep.addr.family);
   rte_ether_addr dst_mac;
   std::memcpy(dst_mac.addr_bytes, it->second.bytes.data(), 6);
   dp::write_outer_headers(frame, gw_.outside_mac, dst_mac, *own, ep, gw_.listen_port,
-                          static_cast<std::uint16_t>(msg.size()));
-  std::memcpy(frame + hl, msg.data(), msg.size());
+                          static_cast<std::uint16_t>(payload.size()));
+  std::memcpy(frame + hl, payload.data(), payload.size());
   if (!ep.addr.is_v4()) dp::finish_outer_v6(frame);
-  send_frame(gw_.outside_port, {frame, hl + msg.size()});
-  p.timers.on_any_authenticated_packet_sent(now);
+  send_frame(gw_.outside_port, {frame, hl + payload.size()});
   return true;
 }
 

@@ -86,11 +86,7 @@ void ControlPlane::hold_for_neighbor(rte_mbuf* m, MonoTime now) {
     rte_pktmbuf_free(m);
     return;
   }
-  const net::IpAddress dst = ip.family == 4 ? net::IpAddress::v4_from_be([&] {
-    std::uint32_t a;
-    std::memcpy(&a, ip.dst, 4);
-    return a;
-  }()) : net::IpAddress::v6(ip.dst);
+  const net::IpAddress dst = net::IpAddress::from_bytes(ip.family, ip.dst);
   auto known = inside_neighbors_.find(dst);
   if (known != inside_neighbors_.end()) {  // learnt while the packet was in the ring
     std::memcpy(rte_pktmbuf_mtod(m, std::uint8_t*), known->second.bytes.data(), 6);

@@ -26,6 +26,13 @@ struct IpAddress {
   static IpAddress v4_from_be(std::uint32_t be);
   // An IPv6 address from 16 bytes in network order.
   static IpAddress v6(const std::uint8_t* bytes16);
+  // An address of `family` (4 or 6) from 4 or 16 bytes in network order, as a packet header holds it.
+  static IpAddress from_bytes(std::uint8_t family, const std::uint8_t* bytes) {
+    IpAddress a;
+    a.family = family;
+    for (int i = 0; i < (family == 4 ? 4 : 16); ++i) a.bytes[static_cast<std::size_t>(i)] = bytes[i];
+    return a;
+  }
 
   std::string to_string() const;
   bool is_v4() const { return family == 4; }
