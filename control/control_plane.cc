@@ -14,8 +14,12 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "lib/crypto/key_encoding.h"
+#include "config/loader.h"
+#include "control/config_sync.h"
 #include "control/log.h"
+#include "control/memory_metrics.h"
+#include "control/uapi_set.h"
+#include "lib/crypto/key_encoding.h"
 #include "dataplane/packet.h"
 
 namespace wg::ctl {
@@ -27,7 +31,7 @@ constexpr unsigned kDrainBurst = 64;
 
 ControlPlane::ControlPlane(const config::Config& cfg, dp::Tables& tables, const dp::GatewayInfo& gw,
                            rte_mempool* pool, std::uint16_t workers, crypto::AeadBatchEngine* engine,
-                           const std::atomic<bool>& stop)
+                           const std::atomic<bool>& stop, std::atomic<bool>* reload)
     : cfg_(cfg),
       tables_(tables),
       gw_(gw),
@@ -35,8 +39,10 @@ ControlPlane::ControlPlane(const config::Config& cfg, dp::Tables& tables, const 
       workers_(workers),
       control_queue_(workers),
       stop_(stop),
+      reload_(reload),
       own_ctx_{workers, &gw, &tables, engine, &(*tables.workers)[workers], &stop},
-      peers_(identity_) {
+      peers_(identity_),
+      allowed_ips_(tables, [this] { synchronize(); }) {
   identity_.set(*cfg.interface.private_key);
   cookie_checker_.init(identity_.public_key);
   tsc_hz_ = rte_get_tsc_hz();
@@ -48,32 +54,21 @@ ControlPlane::~ControlPlane() {
   for (auto& [ip, q] : held_) {
     for (auto& h : q) rte_pktmbuf_free(h.m);
   }
-  for (auto& p : peers_.all()) {
+  for (Peer* p : peers_.all()) {
     for (rte_mbuf* m : p->staged) rte_pktmbuf_free(m);
     p->staged.clear();
   }
 }
 
 absl::Status ControlPlane::init() {
-  for (const config::Peer& pc : cfg_.peers) {
-    Peer& p = peers_.add(pc);
-    routes_.emplace_back();
-    for (const net::Prefix& pre : p.allowed_ips) {
-      int rc;
-      if (pre.addr.is_v4()) {
-        rc = rte_lpm_add(tables_.allowed_v4, rte_be_to_cpu_32(pre.addr.v4_be()), pre.len, p.id);
-      } else {
-        rc = rte_lpm6_add(tables_.allowed_v6, pre.addr.bytes.data(), pre.len, p.id);
-      }
-      if (rc != 0) {
-        return absl::ResourceExhaustedError(absl::StrCat(cfg_.file, ":", pc.line, ": cannot add AllowedIPs ",
-                                                         pre.to_string(), " to the route table"));
-      }
-    }
-    p.timers.set_persistent_keepalive(mono_now(), std::chrono::seconds(p.persistent_keepalive));
+  tables_.listen_port.store(cfg_.interface.listen_port, std::memory_order_relaxed);
+  // Start-up is the first change: an empty device brought to what the file says.
+  if (absl::Status s = apply_change(change_from_config(cfg_)); !s.ok()) {
+    return absl::ResourceExhaustedError(absl::StrCat(cfg_.file, ": ", std::string(s.message())));
   }
-  metrics_ = std::make_shared<Metrics>(cfg_.gateway.name, crypto::to_base64(identity_.public_key), tables_,
-                                       workers_);
+  metrics_ = std::make_shared<Metrics>(Metrics::Sources{
+      cfg_.gateway.name, crypto::to_base64(identity_.public_key), &tables_, workers_, &counters_,
+      own_ctx_.engine->name(), std::string(own_ctx_.engine->description())});
   refresh_metrics();
   auto exposer = start_exposer(cfg_.gateway.metrics_address.to_string(), metrics_);
   if (!exposer.ok()) {
@@ -81,22 +76,31 @@ absl::Status ControlPlane::init() {
                                                std::string(exposer.status().message())));
   }
   exposer_ = std::move(*exposer);
-  return uapi_.listen(cfg_.gateway.name, [this] { return uapi_get(); });
+  memory_metrics_ = std::make_shared<MemoryMetrics>();
+  exposer_->RegisterCollectable(memory_metrics_);
+  return uapi_.listen(
+      cfg_.gateway.name, [this] { return uapi_get(); },
+      [this](std::string_view body) {
+        absl::StatusOr<DeviceChange> change = parse_uapi_set(body);
+        absl::Status s = change.ok() ? apply_change(*change) : change.status();
+        if (!s.ok()) log_notice("UAPI set refused: %s", std::string(s.message()).c_str());
+        return s;
+      });
 }
 
 std::string ControlPlane::uapi_get() const {
   std::string out = absl::StrCat("private_key=", crypto::to_hex(identity_.private_key.span()), "\n",
-                                 "listen_port=", cfg_.interface.listen_port, "\n");
-  for (const auto& pp : peers_.all()) {
+                                 "listen_port=", listen_port(), "\n");
+  if (fwmark_ != 0) absl::StrAppend(&out, "fwmark=", fwmark_, "\n");
+  for (const Peer* pp : peers_.all()) {
     const Peer& p = *pp;
     std::uint64_t tx = 0, rx = 0;
     for (std::uint16_t w = 0; w <= workers_; ++w) {
       tx += (*tables_.workers)[w].peers[p.id].tx_bytes;
       rx += (*tables_.workers)[w].peers[p.id].rx_bytes;
     }
-    const auto& psk = cfg_.peers[p.id].preshared_key;
     absl::StrAppend(&out, "public_key=", crypto::to_hex(p.public_key), "\n",
-                    "preshared_key=", crypto::to_hex(psk ? psk->span() : crypto::Key().span()), "\n",
+                    "preshared_key=", crypto::to_hex(p.preshared_key.span()), "\n",
                     "protocol_version=1\n");
     if (p.endpoint) absl::StrAppend(&out, "endpoint=", p.endpoint->to_string(), "\n");
     absl::StrAppend(&out, "last_handshake_time_sec=", p.last_handshake_unix, "\n", "last_handshake_time_nsec=0\n",
@@ -108,8 +112,9 @@ std::string ControlPlane::uapi_get() const {
 }
 
 void ControlPlane::refresh_metrics() {
+  if (!metrics_) return;  // start-up applies the config before the exporter exists
   std::vector<Metrics::PeerFacts> facts;
-  for (const auto& pp : peers_.all()) {
+  for (const Peer* pp : peers_.all()) {
     Metrics::PeerFacts f;
     f.id = pp->id;
     f.public_key = crypto::to_base64(pp->public_key);
@@ -146,7 +151,11 @@ bool ControlPlane::drain_to_control() {
   if (n == 0) return false;
   // Many handshakes waiting means we are being asked for more DH work than we do: require cookies (5.3).
   const MonoTime now = mono_now();
-  if (rte_ring_count(tables_.to_control) > 256) under_load_until_ = now + 1s;
+  if (rte_ring_count(tables_.to_control) > 256) {
+    if (now >= under_load_until_) counters_.add(CtlCounter::under_load_entered);
+    under_load_until_ = now + 1s;
+    counters_.set_under_load_until(under_load_until_);
+  }
   for (unsigned i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
     const auto* frame = rte_pktmbuf_mtod(m, const std::uint8_t*);
@@ -203,6 +212,8 @@ bool ControlPlane::drain_events() {
         net::Endpoint ep;
         ep.addr = net::IpAddress::from_bytes(ev.family, ev.addr);
         ep.port = rte_be_to_cpu_16(ev.port);
+        // The event may predate a peer change that reused this slot: only a live keypair of the peer counts.
+        if (p->keypairs.find(ev.local_index) == nullptr) break;
         if (!p->endpoint || *p->endpoint != ep) {
           log_event("peer %u: endpoint is now %s (roaming)", p->id, ep.to_string().c_str());
           p->endpoint = ep;
@@ -255,7 +266,7 @@ void ControlPlane::tick(MonoTime now) {
     refresh_metrics();
     next_expire_ = now + 1s;
   }
-  for (auto& pp : peers_.all()) {
+  for (Peer* pp : peers_.all()) {
     Peer& p = *pp;
     const std::uint64_t tx_before = p.seen_tx_data, rx_before = p.seen_rx_data;
     fold_activity(p);
@@ -294,6 +305,27 @@ void ControlPlane::tick(MonoTime now) {
   }
 }
 
+void ControlPlane::reload_config() {
+  absl::StatusOr<config::Config> loaded = config::load_config(cfg_.file);
+  if (!loaded.ok()) {
+    log_notice("SIGHUP: %s; the running configuration is unchanged", std::string(loaded.status().message()).c_str());
+    return;
+  }
+  const config::Gateway& now = loaded->gateway;
+  const config::Gateway& was = cfg_.gateway;
+  if (now.name != was.name || now.inside_port != was.inside_port || now.outside_port != was.outside_port ||
+      now.mtu != was.mtu || now.crypto_engine != was.crypto_engine ||
+      now.metrics_address.to_string() != was.metrics_address.to_string()) {
+    log_notice("SIGHUP: [Gateway] changes take effect at the next restart");
+  }
+  if (absl::Status s = apply_change(change_from_config(*loaded)); !s.ok()) {
+    log_notice("SIGHUP: %s: %s; the running configuration is unchanged", cfg_.file.c_str(),
+               std::string(s.message()).c_str());
+    return;
+  }
+  log_notice("SIGHUP: %s applied: %zu peer(s)", cfg_.file.c_str(), peers_.size());
+}
+
 bool ControlPlane::poll_own_queues() {
   // The control thread is the writer of everything published, so it needs no QSBR registration to read it.
   rte_mbuf* pkts[dp::kBurst];
@@ -307,6 +339,7 @@ bool ControlPlane::poll_own_queues() {
     own_ctx_.shared->counters.add(dp::Counter::rx_outside_packets, m);
     dp::decrypt_burst(own_ctx_, std::span<rte_mbuf*>(pkts, m));
   }
+  own_ctx_.shared->stats.record_poll(n > 0 || m > 0);  // control's own slot: it is the only writer
   return n > 0 || m > 0;
 }
 
@@ -317,6 +350,7 @@ void ControlPlane::run() {
     busy |= drain_awaiting_neighbor();
     busy |= uapi_.poll();
     busy |= drain_events();
+    if (reload_ != nullptr && reload_->exchange(false)) reload_config();
     const MonoTime now = mono_now();
     if (now >= next_tick_) {
       tick(now);

@@ -19,7 +19,10 @@
 #include <vector>
 
 #include "config/config.h"
+#include "control/control_counters.h"
+#include "control/device_change.h"
 #include "control/peer_table.h"
+#include "control/route_table.h"
 #include "control/rate_limiter.h"
 #include "control/metrics.h"
 #include "control/uapi.h"
@@ -32,9 +35,11 @@ namespace wg::ctl {
 
 class ControlPlane {
  public:
-  // `engine` serves control's own share of received traffic (see dataplane/port.h).
+  // `engine` serves control's own share of received traffic (see dataplane/port.h). When `reload` becomes
+  // true (SIGHUP), control re-reads cfg.file and applies the difference, then clears it.
   ControlPlane(const config::Config& cfg, dp::Tables& tables, const dp::GatewayInfo& gw, rte_mempool* pool,
-               std::uint16_t workers, crypto::AeadBatchEngine* engine, const std::atomic<bool>& stop);
+               std::uint16_t workers, crypto::AeadBatchEngine* engine, const std::atomic<bool>& stop,
+               std::atomic<bool>* reload = nullptr);
   ~ControlPlane();
 
   // Builds the AllowedIPs tables and the peers; call before the workers start.
@@ -43,6 +48,7 @@ class ControlPlane {
 
   const noise::StaticIdentity& identity() const { return identity_; }
   PeerTable& peers() { return peers_; }
+  const std::shared_ptr<Metrics>& metrics() const { return metrics_; }
 
  private:
   // control_plane.cc
@@ -77,6 +83,12 @@ class ControlPlane {
   net::IpAddress next_hop_for(const net::Endpoint& ep) const;
   const net::IpAddress* own_address(std::uint16_t port, std::uint8_t family) const;
 
+  // device_update.cc: live changes (UAPI set=1, SIGHUP, start-up)
+  [[nodiscard]] absl::Status apply_change(const DeviceChange& change);
+  void remove_peer(Peer& p);
+  void reload_config();
+  std::uint16_t listen_port() const { return tables_.listen_port.load(std::memory_order_relaxed); }
+
   // The UAPI get=1 answer (control_plane.cc): device, then every peer with live transfer counters.
   std::string uapi_get() const;
   // Replaces the metrics' peer snapshot (once a second and after handshakes).
@@ -95,12 +107,16 @@ class ControlPlane {
   std::uint16_t workers_;
   std::uint16_t control_queue_;  // queue pair index on both ports
   const std::atomic<bool>& stop_;
+  std::atomic<bool>* reload_;
   dp::WorkerContext own_ctx_;     // control acting as a worker on its own RX queue
 
   noise::StaticIdentity identity_;
   noise::CookieChecker cookie_checker_;
   PeerTable peers_;
-  std::vector<std::unique_ptr<dp::PeerRoute>> routes_;  // current route per peer (owned)
+  RouteTable allowed_ips_;
+  std::vector<std::unique_ptr<dp::PeerRoute>> routes_ =
+      std::vector<std::unique_ptr<dp::PeerRoute>>(dp::kMaxPeers);  // current route per peer id (owned)
+  std::uint32_t fwmark_ = 0;  // accepted and reported for `wg`; a DPDK port has no socket to mark
 
   std::map<net::IpAddress, net::MacAddress> outside_neighbors_;
   std::map<net::IpAddress, net::MacAddress> inside_neighbors_;
@@ -114,9 +130,11 @@ class ControlPlane {
   std::size_t held_count_ = 0;
   MonoTime under_load_until_{0};
   RateLimiter rate_limiter_;
+  ControlCounters counters_;  // before metrics_/exposer_: the scrape reads it until the exposer stops
   MonoTime next_expire_{0};
   UapiServer uapi_;
   std::shared_ptr<Metrics> metrics_;
+  std::shared_ptr<class MemoryMetrics> memory_metrics_;
   std::unique_ptr<prometheus::Exposer> exposer_;  // after metrics_: stopped before it is destroyed
 
   std::uint64_t tsc_hz_ = 0, tsc0_ = 0;

@@ -47,6 +47,7 @@ bool locate(rte_mbuf* m, UdpView& v) {
 void ControlPlane::handle_handshake(rte_mbuf* m, MonoTime now) {
   UdpView v;
   if (!locate(m, v)) {
+    counters_.add_rejected(HandshakeReject::malformed);
     rte_pktmbuf_free(m);
     return;
   }
@@ -55,6 +56,7 @@ void ControlPlane::handle_handshake(rte_mbuf* m, MonoTime now) {
   if (cls == noise::MessageClass::kInitiation || cls == noise::MessageClass::kResponse) {
     const noise::MacResult mac = cookie_checker_.validate(v.payload, under_load, v.cookie_src, now);
     if (mac == noise::MacResult::kInvalidMac) {
+      counters_.add_rejected(HandshakeReject::invalid_mac);
       rte_pktmbuf_free(m);
       return;
     }
@@ -63,12 +65,16 @@ void ControlPlane::handle_handshake(rte_mbuf* m, MonoTime now) {
       noise::MessageCookieReply reply;
       cookie_checker_.create_reply(reply, v.payload, noise::load_le32(v.payload.data() + 4), v.cookie_src, now);
       // The sender just reached us, so its next hop is normally known; if not, the reply is simply not sent.
-      send_udp(v.src, {reinterpret_cast<const std::uint8_t*>(&reply), sizeof(reply)});
+      counters_.add_rejected(HandshakeReject::cookie_required);
+      if (send_udp(v.src, {reinterpret_cast<const std::uint8_t*>(&reply), sizeof(reply)})) {
+        counters_.add(CtlCounter::cookie_replies_sent);
+      }
       rte_pktmbuf_free(m);
       return;
     }
     // Under load, even proven sources get only their share of our DH work.
     if (under_load && !rate_limiter_.allow(v.src.addr, now)) {
+      counters_.add_rejected(HandshakeReject::rate_limited);
       rte_pktmbuf_free(m);
       return;
     }
@@ -80,6 +86,7 @@ void ControlPlane::handle_handshake(rte_mbuf* m, MonoTime now) {
     rte_pktmbuf_free(m);
     const noise::ConsumedMessage c = noise::consume_initiation(msg, identity_, peers_, now);
     if (c.result != noise::HandshakeResult::kOk) {
+      counters_.add_rejected(c.result);
       log_event("initiation from %s refused: %s", v.src.to_string().c_str(), noise::to_string(c.result));
       return;
     }
@@ -106,6 +113,7 @@ void ControlPlane::handle_handshake(rte_mbuf* m, MonoTime now) {
     rte_pktmbuf_free(m);
     const noise::ConsumedMessage c = noise::consume_response(msg, identity_, peers_);
     if (c.result != noise::HandshakeResult::kOk) {
+      counters_.add_rejected(c.result);
       log_event("response from %s refused: %s", v.src.to_string().c_str(), noise::to_string(c.result));
       return;
     }
@@ -127,7 +135,12 @@ void ControlPlane::handle_handshake(rte_mbuf* m, MonoTime now) {
     std::memcpy(&msg, v.payload.data(), sizeof(msg));
     rte_pktmbuf_free(m);
     Peer* p = peers_.peer_for_index(noise::load_le32(msg.receiver));
-    if (p != nullptr) (void)p->cookie.consume_reply(msg, now);  // the retry timer resends with mac2
+    // The retry timer resends with mac2.
+    if (p != nullptr && p->cookie.consume_reply(msg, now) == noise::CookieReplyResult::kOk) {
+      counters_.add(CtlCounter::cookie_replies_received);
+    } else {
+      counters_.add_rejected(HandshakeReject::bad_cookie_reply);
+    }
     return;
   }
   rte_pktmbuf_free(m);
@@ -135,6 +148,7 @@ void ControlPlane::handle_handshake(rte_mbuf* m, MonoTime now) {
 
 void ControlPlane::session_ready(Peer& p, noise::KeypairPtr kp, MonoTime now) {
   if (!kp) return;
+  counters_.add_completed(kp->i_am_initiator ? HandshakeRole::kInitiator : HandshakeRole::kResponder);
   kp->owner = p.id;
   p.timers.on_session_derived(now);
   p.last_handshake_unix = std::chrono::duration_cast<std::chrono::seconds>(
@@ -165,6 +179,7 @@ void ControlPlane::send_initiation(Peer& p, MonoTime now) {
       noise::HandshakeResult::kOk) {
     return;
   }
+  counters_.add(CtlCounter::handshakes_initiated);
   log_event("peer %u: sending handshake initiation to %s", p.id, p.endpoint->to_string().c_str());
   const auto jitter = std::chrono::milliseconds(crypto::random_u32() % 334);
   p.timers.on_handshake_initiated(now, jitter);
@@ -203,7 +218,7 @@ bool ControlPlane::send_udp(const net::Endpoint& ep, std::span<const std::uint8_
   const std::uint16_t hl = dp::outer_header_len(ep.addr.family);
   rte_ether_addr dst_mac;
   std::memcpy(dst_mac.addr_bytes, it->second.bytes.data(), 6);
-  dp::write_outer_headers(frame, gw_.outside_mac, dst_mac, *own, ep, gw_.listen_port,
+  dp::write_outer_headers(frame, gw_.outside_mac, dst_mac, *own, ep, listen_port(),
                           static_cast<std::uint16_t>(payload.size()));
   std::memcpy(frame + hl, payload.data(), payload.size());
   if (!ep.addr.is_v4()) dp::finish_outer_v6(frame);
@@ -227,7 +242,7 @@ void ControlPlane::send_transport(Peer& p, std::span<const std::uint8_t> inner, 
       noise::TransportResult::kOk) {
     return;
   }
-  dp::write_outer_headers(frame, gw_.outside_mac, route->next_hop_mac, *own, route->endpoint, gw_.listen_port,
+  dp::write_outer_headers(frame, gw_.outside_mac, route->next_hop_mac, *own, route->endpoint, listen_port(),
                           static_cast<std::uint16_t>(len));
   if (!route->endpoint.addr.is_v4()) dp::finish_outer_v6(frame);
   send_frame(gw_.outside_port, {frame, hl + len});
@@ -240,9 +255,7 @@ void ControlPlane::stage(rte_mbuf* m) {
   const auto* frame = rte_pktmbuf_mtod(m, const std::uint8_t*);
   const auto ip = dp::parse_inner_ip(frame + dp::kEthLen, m->data_len - dp::kEthLen);
   std::uint32_t peer = dp::kMaxPeers;
-  const bool found = ip.family == 4 ? rte_lpm_lookup(tables_.allowed_v4, dp::load_be32(ip.dst), &peer) == 0
-                   : ip.family == 6 ? rte_lpm6_lookup(tables_.allowed_v6, ip.dst, &peer) == 0
-                                    : false;
+  const bool found = tables_.lookup(ip.family, ip.dst, peer);
   Peer* p = found ? peers_.get(peer) : nullptr;
   if (p == nullptr) {
     rte_pktmbuf_free(m);

@@ -12,14 +12,26 @@ inline bool& verbose_log() {
   return v;
 }
 
-__attribute__((format(printf, 1, 2))) inline void log_event(const char* fmt, ...) {
-  if (!verbose_log()) return;
-  std::va_list ap;
-  va_start(ap, fmt);
+inline void log_line(const char* fmt, std::va_list ap) {
   std::fputs("wggate: ", stdout);
   std::vfprintf(stdout, fmt, ap);
   std::fputc('\n', stdout);
   std::fflush(stdout);
+}
+
+__attribute__((format(printf, 1, 2))) inline void log_event(const char* fmt, ...) {
+  if (!verbose_log()) return;
+  std::va_list ap;
+  va_start(ap, fmt);
+  log_line(fmt, ap);
+  va_end(ap);
+}
+
+// Always printed: what an operator must see without --verbose (configuration changes, reload errors).
+__attribute__((format(printf, 1, 2))) inline void log_notice(const char* fmt, ...) {
+  std::va_list ap;
+  va_start(ap, fmt);
+  log_line(fmt, ap);
   va_end(ap);
 }
 

@@ -6,6 +6,7 @@
 #include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
+#include <rte_pdump.h>
 
 #include <atomic>
 #include <csignal>
@@ -20,6 +21,7 @@
 #include "control/control_plane.h"
 #include "control/keytool.h"
 #include "control/log.h"
+#include "control/telemetry.h"
 #include "dataplane/port.h"
 #include "dataplane/worker.h"
 #include "lib/crypto/aead_batch.h"
@@ -28,7 +30,9 @@
 namespace {
 
 std::atomic<bool> g_stop{false};
+std::atomic<bool> g_reload{false};
 void on_signal(int) { g_stop.store(true); }
+void on_hangup(int) { g_reload.store(true); }
 
 int fail(const std::string& msg) {
   std::fprintf(stderr, "wggate: %s\n", msg.c_str());
@@ -46,6 +50,9 @@ int main(int argc, char** argv) {
   if (std::optional<int> rc = ctl::run_key_command(argc, argv)) return *rc;
   const int eal_args = rte_eal_init(argc, argv);
   if (eal_args < 0) return fail(std::string("EAL init failed: ") + rte_strerror(rte_errno));
+  // dpdk-dumpcap, a secondary process, asks the primary to copy a port's packets into its ring: this answers
+  // it. Attaching a secondary needs the primary on hugepages (under --no-huge a capture cannot start).
+  if (rte_pdump_init() != 0) return fail(std::string("packet capture init failed: ") + rte_strerror(rte_errno));
   argc -= eal_args;
   argv += eal_args;
   std::string config_path;
@@ -87,7 +94,6 @@ int main(int argc, char** argv) {
   dp::GatewayInfo gw;
   gw.inside_port = *inside;
   gw.outside_port = *outside;
-  gw.listen_port = cfg.interface.listen_port;
   gw.mtu = g.mtu;
   for (const auto& a : g.outside_addresses) {
     if (a.prefix.addr.is_v4() && !gw.has_outside_v4) {
@@ -125,16 +131,20 @@ int main(int argc, char** argv) {
   }
 
   auto control = std::make_unique<ctl::ControlPlane>(cfg, *tables, gw, *pool, static_cast<std::uint16_t>(workers),
-                                                     engines[workers].get(), g_stop);
+                                                     engines[workers].get(), g_stop, &g_reload);
   if (absl::Status s = control->init(); !s.ok()) return fail(std::string(s.message()));
+  if (absl::Status s = ctl::start_telemetry({g.name, control->metrics(), tables, workers}); !s.ok()) {
+    return fail(std::string(s.message()));
+  }
 
   std::printf("wggate: %s public key %s, listening on UDP %u, %u worker(s), crypto engine %s\n", g.name.c_str(),
-              crypto::to_base64(control->identity().public_key).c_str(), gw.listen_port, workers,
+              crypto::to_base64(control->identity().public_key).c_str(), cfg.interface.listen_port, workers,
               std::string(engines[0]->description()).c_str());
   std::fflush(stdout);
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
+  std::signal(SIGHUP, on_hangup);  // re-read the config file and apply the difference (wg syncconf)
   std::vector<dp::WorkerContext> ctxs(workers);
   unsigned i = 0;
   unsigned lcore;
@@ -153,9 +163,11 @@ int main(int argc, char** argv) {
     if (sum != 0) std::printf("  %-32s %llu\n", dp::kCounterNames[c], static_cast<unsigned long long>(sum));
   }
   std::fflush(stdout);
+  ctl::stop_telemetry();  // before the metrics and tables its callbacks read are freed
   control.reset();  // frees staged mbufs and wipes every key while the EAL is still up
   engines.clear();
   owner->reset();
+  rte_pdump_uninit();  // no capture can be enabled on a port being closed
   dp::stop_port(gw.inside_port);
   dp::stop_port(gw.outside_port);
   rte_eal_cleanup();

@@ -1,9 +1,13 @@
 #include "control/metrics.h"
 
+#include <rte_ring.h>
+
 #include <exception>
+#include <limits>
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
+#include "dataplane/worker_stats.h"
 
 namespace wg::ctl {
 namespace {
@@ -11,8 +15,9 @@ namespace {
 using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
+using Labels = std::vector<ClientMetric::Label>;
 
-ClientMetric metric(std::vector<ClientMetric::Label> labels, double value, MetricType type) {
+ClientMetric metric(Labels labels, double value, MetricType type) {
   ClientMetric m;
   m.label = std::move(labels);
   if (type == MetricType::Counter) {
@@ -23,25 +28,60 @@ ClientMetric metric(std::vector<ClientMetric::Label> labels, double value, Metri
   return m;
 }
 
+// Prometheus wants cumulative buckets ending in +Inf; workers keep one plain count per bucket.
+ClientMetric histogram(Labels labels, const dp::BatchHistogram& h) {
+  ClientMetric m;
+  m.label = std::move(labels);
+  std::uint64_t cumulative = 0;
+  for (std::size_t b = 0; b < dp::kBatchBuckets; ++b) {
+    cumulative += h.buckets[b];
+    const double bound = b + 1 < dp::kBatchBuckets ? static_cast<double>(dp::kBatchBucketBounds[b])
+                                                   : std::numeric_limits<double>::infinity();
+    m.histogram.bucket.push_back({cumulative, bound});
+  }
+  m.histogram.sample_count = cumulative;
+  m.histogram.sample_sum = static_cast<double>(h.sum);
+  return m;
+}
+
 }  // namespace
 
-Metrics::Metrics(std::string device, std::string public_key, const dp::Tables& tables, unsigned workers)
-    : device_(std::move(device)), public_key_(std::move(public_key)), tables_(tables), workers_(workers) {}
+Metrics::Metrics(Sources sources) : src_(std::move(sources)) {}
 
 void Metrics::set_peers(std::vector<PeerFacts> peers) {
   std::lock_guard<std::mutex> lock(mu_);
   peers_ = std::move(peers);
 }
 
+std::string Metrics::worker_label(unsigned w) const {
+  return w == src_.workers ? "control" : std::to_string(w);
+}
+
+std::uint64_t Metrics::sum_counter(dp::Counter c) const {
+  std::uint64_t sum = 0;
+  for (unsigned w = 0; w <= src_.workers; ++w) sum += (*src_.tables->workers)[w].counters.get(c);
+  return sum;
+}
+
 std::vector<MetricFamily> Metrics::Collect() const {
+  std::vector<MetricFamily> out;
+  collect_peers(out);
+  collect_dataplane(out);
+  collect_worker_stats(out);
+  collect_rings(out);
+  collect_control(out);
+  return out;
+}
+
+void Metrics::collect_peers(std::vector<MetricFamily>& out) const {
   std::vector<PeerFacts> peers;
   {
     std::lock_guard<std::mutex> lock(mu_);
     peers = peers_;
   }
-  std::vector<MetricFamily> out;
+  const std::string& dev = src_.device;
   out.push_back({"wireguard_device_info", "Device information", MetricType::Gauge,
-                 {metric({{"device", device_}, {"public_key", public_key_}}, 1, MetricType::Gauge)}});
+                 {metric({{"device", dev}, {"public_key", src_.public_key}}, 1, MetricType::Gauge)}});
   MetricFamily info{"wireguard_peer_info", "Peer information", MetricType::Gauge, {}};
   MetricFamily rx{"wireguard_peer_receive_bytes_total", "Bytes received from the peer", MetricType::Counter, {}};
   MetricFamily tx{"wireguard_peer_transmit_bytes_total", "Bytes sent to the peer", MetricType::Counter, {}};
@@ -49,12 +89,12 @@ std::vector<MetricFamily> Metrics::Collect() const {
                   MetricType::Gauge, {}};
   for (const PeerFacts& p : peers) {
     std::uint64_t rxb = 0, txb = 0;
-    for (unsigned w = 0; w <= workers_; ++w) {
-      rxb += (*tables_.workers)[w].peers[p.id].rx_bytes;
-      txb += (*tables_.workers)[w].peers[p.id].tx_bytes;
+    for (unsigned w = 0; w <= src_.workers; ++w) {
+      rxb += (*src_.tables->workers)[w].peers[p.id].rx_bytes;
+      txb += (*src_.tables->workers)[w].peers[p.id].tx_bytes;
     }
-    const std::vector<ClientMetric::Label> who = {{"device", device_}, {"public_key", p.public_key}};
-    info.metric.push_back(metric({{"device", device_}, {"public_key", p.public_key}, {"endpoint", p.endpoint},
+    const Labels who = {{"device", dev}, {"public_key", p.public_key}};
+    info.metric.push_back(metric({{"device", dev}, {"public_key", p.public_key}, {"endpoint", p.endpoint},
                                   {"allowed_ips", p.allowed_ips}},
                                  1, MetricType::Gauge));
     rx.metric.push_back(metric(who, static_cast<double>(rxb), MetricType::Counter));
@@ -65,30 +105,115 @@ std::vector<MetricFamily> Metrics::Collect() const {
   out.push_back(std::move(rx));
   out.push_back(std::move(tx));
   out.push_back(std::move(hs));
+}
 
-  // Every dataplane counter, per worker ("control" is the control thread's own queue pair); drop reasons as
-  // one family labelled by reason.
+// Every dataplane counter, per worker ("control" is the control thread's own queue pair); drop reasons as
+// one family labelled by reason.
+void Metrics::collect_dataplane(std::vector<MetricFamily>& out) const {
   MetricFamily drops{"wggate_drops_total", "Packets dropped, by reason (dataplane/counters.h)", MetricType::Counter,
                      {}};
   for (std::size_t c = 0; c < static_cast<std::size_t>(dp::Counter::kCount); ++c) {
     const std::string_view name = dp::kCounterNames[c];
     const bool is_drop = name.rfind("drop_", 0) == 0;
-    MetricFamily fam{absl::StrCat("wggate_", std::string(name), "_total"), dp::kCounterHelp[c], MetricType::Counter, {}};
-    for (unsigned w = 0; w <= workers_; ++w) {
-      const std::string worker = w == workers_ ? "control" : std::to_string(w);
-      const double v = static_cast<double>((*tables_.workers)[w].counters.values[c]);
+    MetricFamily fam{absl::StrCat("wggate_", std::string(name), "_total"), dp::kCounterHelp[c], MetricType::Counter,
+                     {}};
+    for (unsigned w = 0; w <= src_.workers; ++w) {
+      const double v = static_cast<double>((*src_.tables->workers)[w].counters.values[c]);
       if (is_drop) {
-        drops.metric.push_back(metric({{"device", device_}, {"worker", worker},
+        drops.metric.push_back(metric({{"device", src_.device}, {"worker", worker_label(w)},
                                        {"reason", std::string(name.substr(5))}},
                                       v, MetricType::Counter));
       } else {
-        fam.metric.push_back(metric({{"device", device_}, {"worker", worker}}, v, MetricType::Counter));
+        fam.metric.push_back(metric({{"device", src_.device}, {"worker", worker_label(w)}}, v, MetricType::Counter));
       }
     }
     if (!is_drop) out.push_back(std::move(fam));
   }
   out.push_back(std::move(drops));
-  return out;
+}
+
+// Busy share: rate(busy_polls) / rate(polls) per worker. Batch sizes: one histogram per worker and direction.
+void Metrics::collect_worker_stats(std::vector<MetricFamily>& out) const {
+  MetricFamily polls{"wggate_worker_polls_total", "Poll loop iterations (inside and outside queue each)",
+                     MetricType::Counter, {}};
+  MetricFamily busy{"wggate_worker_busy_polls_total", "Poll loop iterations that received at least one packet",
+                    MetricType::Counter, {}};
+  MetricFamily batch{"wggate_crypto_batch_size", "Jobs per AEAD engine call (seal: encrypt, open: decrypt)",
+                     MetricType::Histogram, {}};
+  for (unsigned w = 0; w <= src_.workers; ++w) {
+    const dp::WorkerStats& s = (*src_.tables->workers)[w].stats;
+    const std::string worker = worker_label(w);
+    polls.metric.push_back(
+        metric({{"device", src_.device}, {"worker", worker}}, static_cast<double>(s.polls), MetricType::Counter));
+    busy.metric.push_back(
+        metric({{"device", src_.device}, {"worker", worker}}, static_cast<double>(s.busy_polls), MetricType::Counter));
+    batch.metric.push_back(histogram({{"device", src_.device}, {"worker", worker}, {"op", "seal"}}, s.seal));
+    batch.metric.push_back(histogram({{"device", src_.device}, {"worker", worker}, {"op", "open"}}, s.open));
+  }
+  out.push_back(std::move(polls));
+  out.push_back(std::move(busy));
+  out.push_back(std::move(batch));
+  out.push_back({"wggate_crypto_engine_info", "The AEAD batch engine every worker runs", MetricType::Gauge,
+                 {metric({{"device", src_.device}, {"engine", src_.engine}, {"description", src_.engine_description}},
+                         1, MetricType::Gauge)}});
+}
+
+// The three rings from the workers to control: how full they are now, and what was lost when they were full
+// (to_control: the packet; events: only the event, the packet goes on; awaiting_neighbor: the packet).
+void Metrics::collect_rings(std::vector<MetricFamily>& out) const {
+  struct Ring {
+    const char* name;
+    const rte_ring* ring;
+    dp::Counter full;
+  };
+  const dp::Tables& t = *src_.tables;
+  const Ring rings[] = {{"to_control", t.to_control, dp::Counter::drop_ring_full},
+                        {"events", t.events, dp::Counter::events_ring_full},
+                        {"awaiting_neighbor", t.awaiting_neighbor, dp::Counter::drop_inside_neighbor_unknown}};
+  MetricFamily entries{"wggate_ring_entries", "Entries waiting in a ring to the control thread", MetricType::Gauge, {}};
+  MetricFamily capacity{"wggate_ring_capacity", "Capacity of a ring to the control thread", MetricType::Gauge, {}};
+  MetricFamily full{"wggate_ring_full_drops_total", "Enqueues refused because the ring was full",
+                    MetricType::Counter, {}};
+  for (const Ring& r : rings) {
+    const Labels labels = {{"device", src_.device}, {"ring", r.name}};
+    if (r.ring != nullptr) {
+      entries.metric.push_back(metric(labels, rte_ring_count(r.ring), MetricType::Gauge));
+      capacity.metric.push_back(metric(labels, rte_ring_get_capacity(r.ring), MetricType::Gauge));
+    }
+    full.metric.push_back(metric(labels, static_cast<double>(sum_counter(r.full)), MetricType::Counter));
+  }
+  out.push_back(std::move(entries));
+  out.push_back(std::move(capacity));
+  out.push_back(std::move(full));
+}
+
+void Metrics::collect_control(std::vector<MetricFamily>& out) const {
+  if (src_.control == nullptr) return;
+  const ControlCounters& cc = *src_.control;
+  const Labels dev = {{"device", src_.device}};
+  for (std::size_t c = 0; c < static_cast<std::size_t>(CtlCounter::kCount); ++c) {
+    out.push_back({absl::StrCat("wggate_", kCtlCounterNames[c], "_total"), kCtlCounterHelp[c], MetricType::Counter,
+                   {metric(dev, static_cast<double>(cc.count(static_cast<CtlCounter>(c))), MetricType::Counter)}});
+  }
+  MetricFamily completed{"wggate_handshakes_completed_total",
+                         "Handshakes that derived a session, by this gateway's role", MetricType::Counter, {}};
+  for (std::size_t r = 0; r < static_cast<std::size_t>(HandshakeRole::kCount); ++r) {
+    completed.metric.push_back(metric({{"device", src_.device}, {"role", kHandshakeRoleNames[r]}},
+                                      static_cast<double>(cc.completed_count(static_cast<HandshakeRole>(r))),
+                                      MetricType::Counter));
+  }
+  out.push_back(std::move(completed));
+  MetricFamily rejected{"wggate_handshakes_rejected_total",
+                        "Handshake messages refused, by reason (control/control_counters.h)", MetricType::Counter,
+                        {}};
+  for (std::size_t r = 0; r < static_cast<std::size_t>(HandshakeReject::kCount); ++r) {
+    rejected.metric.push_back(metric({{"device", src_.device}, {"reason", kHandshakeRejectNames[r]}},
+                                     static_cast<double>(cc.rejected_count(static_cast<HandshakeReject>(r))),
+                                     MetricType::Counter));
+  }
+  out.push_back(std::move(rejected));
+  out.push_back({"wggate_under_load", "1 while handshakes must carry a valid mac2 (cookie) to be processed",
+                 MetricType::Gauge, {metric(dev, cc.under_load(mono_now()) ? 1 : 0, MetricType::Gauge)}});
 }
 
 absl::StatusOr<std::unique_ptr<prometheus::Exposer>> start_exposer(const std::string& address,

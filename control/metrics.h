@@ -1,12 +1,16 @@
 // Prometheus exporter (prometheus-cpp) on MetricsAddress. Names follow the widely used WireGuard exporter,
 // so existing dashboards work unchanged (wireguard_device_info, wireguard_peer_info,
 // wireguard_peer_receive_bytes_total, wireguard_peer_transmit_bytes_total,
-// wireguard_peer_last_handshake_seconds), plus the gateway's own: every dataplane counter per worker, drops
-// by reason. No key material except public keys.
+// wireguard_peer_last_handshake_seconds), plus the gateway's own (docs/ARCHITECTURE.md, "Metrics"): every
+// dataplane counter per worker, drops by reason, polls and busy polls per worker, crypto batch sizes per
+// worker (histogram), ring occupancy and ring-full drops, the control thread's handshake counters and load
+// state, the crypto engine. No key material except public keys.
 //
 // Thread rules: Collect() runs on the exposer's own HTTP threads. It reads the workers' counters directly
-// (each worker writes only its own, a scrape only adds them up: workers are never slowed or locked) and peer
-// facts from a snapshot that the control thread replaces under a mutex (control plane only; no dataplane lock).
+// (each worker writes only its own, a scrape only adds them up: workers are never slowed or locked), ring
+// counts (rte_ring_count is a read of two indexes, safe from any thread), the control thread's atomic
+// counters, and peer facts from a snapshot that the control thread replaces under a mutex (control plane
+// only; no dataplane lock).
 #pragma once
 
 #include <cstdint>
@@ -23,6 +27,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "control/control_counters.h"
 #include "dataplane/tables.h"
 
 namespace wg::ctl {
@@ -37,15 +42,33 @@ class Metrics : public prometheus::Collectable {
     std::int64_t last_handshake = 0;  // unix seconds, 0: never
   };
 
-  Metrics(std::string device, std::string public_key, const dp::Tables& tables, unsigned workers);
+  // Immutable for the process's life: where the counters live and what is constant.
+  struct Sources {
+    std::string device;
+    std::string public_key;  // base64
+    const dp::Tables* tables = nullptr;
+    unsigned workers = 0;  // worker slots 0..workers-1, then control's own slot
+    const ControlCounters* control = nullptr;
+    std::string engine;              // AeadBatchEngine::name()
+    std::string engine_description;  // with library version and code path
+  };
+
+  explicit Metrics(Sources sources);
   void set_peers(std::vector<PeerFacts> peers);
+  // A copy of the latest snapshot, for readers on other threads (DPDK telemetry, control/telemetry.cc).
+  std::vector<PeerFacts> peers() const { std::lock_guard<std::mutex> lock(mu_); return peers_; }
   std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:
-  const std::string device_;
-  const std::string public_key_;
-  const dp::Tables& tables_;
-  const unsigned workers_;  // worker slots 0..workers_-1, then control's own slot
+  void collect_peers(std::vector<prometheus::MetricFamily>& out) const;
+  void collect_dataplane(std::vector<prometheus::MetricFamily>& out) const;
+  void collect_worker_stats(std::vector<prometheus::MetricFamily>& out) const;
+  void collect_rings(std::vector<prometheus::MetricFamily>& out) const;
+  void collect_control(std::vector<prometheus::MetricFamily>& out) const;
+  std::string worker_label(unsigned w) const;
+  std::uint64_t sum_counter(dp::Counter c) const;
+
+  const Sources src_;
   mutable std::mutex mu_;
   std::vector<PeerFacts> peers_;
 };

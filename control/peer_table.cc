@@ -4,22 +4,46 @@
 
 namespace wg::ctl {
 
-Peer::Peer(std::uint32_t id_, const noise::StaticIdentity& local, const config::Peer& cfg)
-    : id(id_),
-      public_key(cfg.public_key),
-      persistent_keepalive(cfg.persistent_keepalive),
-      handshake(local, cfg.public_key, cfg.preshared_key.value_or(crypto::Key())),
-      endpoint(cfg.endpoint) {
-  for (const auto& p : cfg.allowed_ips) allowed_ips.push_back(p.prefix);
-  cookie.init(cfg.public_key);
+Peer::Peer(std::uint32_t id_, const noise::StaticIdentity& local, const crypto::PublicKey& key,
+           const crypto::Key& psk)
+    : id(id_), public_key(key), preshared_key(psk), handshake(local, key, psk) {
+  cookie.init(key);
 }
 
-Peer& PeerTable::add(const config::Peer& cfg) {
-  const auto id = static_cast<std::uint32_t>(peers_.size());
-  peers_.push_back(std::make_unique<Peer>(id, local_, cfg));
-  Peer& p = *peers_.back();
-  by_key_[p.public_key] = &p;
+PeerTable::PeerTable(const noise::StaticIdentity& local) : local_(local) {
+  for (std::uint32_t i = 0; i < dp::kMaxPeers; ++i) free_ids_.push_back(i);
+}
+
+Peer* PeerTable::add(const crypto::PublicKey& key, const crypto::Key& psk) {
+  if (free_ids_.empty()) return nullptr;
+  const std::uint32_t id = free_ids_.front();
+  free_ids_.pop_front();
+  by_id_[id] = std::make_unique<Peer>(id, local_, key, psk);
+  Peer* p = by_id_[id].get();
+  order_.push_back(p);
+  by_key_[p->public_key] = p;
   return p;
+}
+
+void PeerTable::erase(Peer& p) {
+  const std::uint32_t id = p.id;
+  by_key_.erase(p.public_key);
+  std::erase(order_, &p);
+  for (auto it = by_index_.begin(); it != by_index_.end();) {
+    if (it->second == &p) {
+      slot_used_[it->first & (dp::kIndexSlots - 1)] = false;
+      it = by_index_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  by_id_[id].reset();
+  free_ids_.push_back(id);
+}
+
+Peer* PeerTable::find(const crypto::PublicKey& key) {
+  auto it = by_key_.find(key);
+  return it == by_key_.end() ? nullptr : it->second;
 }
 
 noise::Handshake* PeerTable::find_by_static_key(const crypto::PublicKey& key) {
@@ -33,8 +57,8 @@ noise::Handshake* PeerTable::find_by_local_index(std::uint32_t index) {
 }
 
 Peer* PeerTable::peer_of(const noise::Handshake* hs) {
-  for (auto& p : peers_) {
-    if (&p->handshake == hs) return p.get();
+  for (Peer* p : order_) {
+    if (&p->handshake == hs) return p;
   }
   return nullptr;
 }

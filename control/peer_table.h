@@ -27,11 +27,12 @@ namespace wg::ctl {
 inline constexpr std::size_t kMaxStaged = 128;
 
 struct Peer {
-  Peer(std::uint32_t id_, const noise::StaticIdentity& local, const config::Peer& cfg);
+  Peer(std::uint32_t id_, const noise::StaticIdentity& local, const crypto::PublicKey& key, const crypto::Key& psk);
 
-  std::uint32_t id;
+  std::uint32_t id;  // slot in dp::Tables::peers and the workers' PeerActivity; reused after removal
   crypto::PublicKey public_key;
-  std::vector<net::Prefix> allowed_ips;
+  crypto::Key preshared_key;              // all zero: none
+  std::vector<net::Prefix> allowed_ips;  // as `wg show` lists them; RouteTable holds the authoritative map
   std::uint16_t persistent_keepalive = 0;
 
   noise::Handshake handshake;
@@ -53,12 +54,17 @@ struct Peer {
 
 class PeerTable : public noise::PeerDirectory {
  public:
-  explicit PeerTable(const noise::StaticIdentity& local) : local_(local) {}
+  explicit PeerTable(const noise::StaticIdentity& local);
 
-  Peer& add(const config::Peer& cfg);
-  Peer* get(std::uint32_t id) { return id < peers_.size() ? peers_[id].get() : nullptr; }
-  std::vector<std::unique_ptr<Peer>>& all() { return peers_; }
-  const std::vector<std::unique_ptr<Peer>>& all() const { return peers_; }
+  // A new peer in the lowest-recently-freed slot; nullptr when all kMaxPeers slots are taken.
+  Peer* add(const crypto::PublicKey& key, const crypto::Key& psk);
+  // Forgets the peer; the caller has unpublished everything workers could reach through its id.
+  void erase(Peer& p);
+  Peer* get(std::uint32_t id) { return id < by_id_.size() ? by_id_[id].get() : nullptr; }
+  Peer* find(const crypto::PublicKey& key);
+  // Live peers in the order they were added (as `wg show` lists them).
+  const std::vector<Peer*>& all() const { return order_; }
+  std::size_t size() const { return order_.size(); }
 
   noise::Handshake* find_by_static_key(const crypto::PublicKey& key) override;
   noise::Handshake* find_by_local_index(std::uint32_t index) override;
@@ -71,7 +77,10 @@ class PeerTable : public noise::PeerDirectory {
 
  private:
   const noise::StaticIdentity& local_;
-  std::vector<std::unique_ptr<Peer>> peers_;
+  std::vector<std::unique_ptr<Peer>> by_id_ = std::vector<std::unique_ptr<Peer>>(dp::kMaxPeers);
+  std::vector<Peer*> order_;
+  // Free ids, oldest-freed first: a slot is reused as late as possible.
+  std::deque<std::uint32_t> free_ids_;
   std::map<crypto::PublicKey, Peer*> by_key_;
   std::unordered_map<std::uint32_t, Peer*> by_index_;
   std::vector<bool> slot_used_ = std::vector<bool>(dp::kIndexSlots, false);

@@ -29,8 +29,19 @@ bool write_all(int fd, const std::string& s) {
 
 UapiServer::~UapiServer() { close(); }
 
-absl::Status UapiServer::listen(const std::string& name, GetHandler get) {
+int uapi_errno(const absl::Status& s) {
+  switch (s.code()) {
+    case absl::StatusCode::kOk: return 0;
+    case absl::StatusCode::kFailedPrecondition: return -EPROTO;
+    case absl::StatusCode::kAlreadyExists: return -EADDRINUSE;
+    case absl::StatusCode::kUnavailable: return -EIO;
+    default: return -EINVAL;
+  }
+}
+
+absl::Status UapiServer::listen(const std::string& name, GetHandler get, SetHandler set) {
   get_ = std::move(get);
+  set_ = std::move(set);
   ::mkdir(kSocketDir, 0755);  // as wireguard-go: the directory is world-listable, the socket is not
   path_ = absl::StrCat(kSocketDir, "/", name, ".sock");
   sockaddr_un addr{};
@@ -77,18 +88,25 @@ void UapiServer::serve(int fd) {
   timeval tv{0, 200'000};  // a client that stalls cannot hold the control thread for long
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   std::string req;
-  char buf[512];
-  // A request is "get=1\n\n" or "set=1\n...\n\n": read up to the blank line.
-  while (req.find("\n\n") == std::string::npos && req.size() < 65536) {
+  char buf[16384];
+  // 1 MiB: room for `wg syncconf` of a full peer table with many AllowedIPs each.
+  while (req.size() < (1u << 20)) {
+    const std::size_t scanned = req.empty() ? 0 : req.size() - 1;
     const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
     if (n <= 0) return;
     req.append(buf, static_cast<std::size_t>(n));
+    if (req.find("\n\n", scanned) != std::string::npos) break;
   }
   if (req.rfind("get=1\n", 0) == 0) {
     write_all(fd, get_() + "errno=0\n\n");
   } else if (req.rfind("set=1\n", 0) == 0) {
-    // Negative, as wireguard-go writes them (wg negates the value back for strerror).
-    write_all(fd, absl::StrCat("errno=", -EPERM, "\n\n"));
+    const std::size_t end = req.find("\n\n");
+    if (end == std::string::npos) {  // cut short or too long: apply nothing
+      write_all(fd, absl::StrCat("errno=", -EIO, "\n\n"));
+      return;
+    }
+    const std::string_view body = std::string_view(req).substr(6, end + 1 - 6);
+    write_all(fd, absl::StrCat("errno=", uapi_errno(set_(body)), "\n\n"));
   } else {
     write_all(fd, absl::StrCat("errno=", -EINVAL, "\n\n"));
   }

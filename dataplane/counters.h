@@ -24,6 +24,7 @@ namespace wg::dp {
   X(to_control_local, "packets for the gateway's own addresses handed to the control thread")   \
   X(staged_for_handshake, "inner packets handed to control to wait for a handshake")            \
   X(held_for_neighbor, "decrypted packets handed to control while it resolves the inside host")  \
+  X(events_ring_full, "events for control lost to a full ring (a later packet reports them again)") \
   X(drop_not_ip, "inside: not IPv4/IPv6/ARP")                                                   \
   X(drop_malformed_inner, "inside: truncated or inconsistent IP header")                        \
   X(drop_no_route, "inside: destination in no peer's AllowedIPs")                               \

@@ -36,7 +36,7 @@ struct Pending {
 void post(WorkerContext& ctx, const Event& ev) {
   Event copy = ev;  // the ring API takes a non-const pointer
   if (rte_ring_mp_enqueue_elem(ctx.tables->events, &copy, sizeof(Event)) != 0) {
-    ctx.shared->counters.add(Counter::drop_ring_full);
+    ctx.shared->counters.add(Counter::events_ring_full);  // not a packet drop: the packet goes on
   }
 }
 
@@ -61,6 +61,7 @@ void drop(WorkerContext& ctx, rte_mbuf* m, Counter why) {
 void decrypt_burst(WorkerContext& ctx, std::span<rte_mbuf*> pkts) {
   const GatewayInfo& gw = *ctx.gw;
   Tables& t = *ctx.tables;
+  const std::uint16_t listen_port = t.listen_port.load(std::memory_order_relaxed);  // once per burst
   WorkerCounters& c = ctx.shared->counters;
   Pending pend[kBurst];
   crypto::AeadJob jobs[kBurst];
@@ -121,7 +122,7 @@ void decrypt_burst(WorkerContext& ctx, std::span<rte_mbuf*> pkts) {
     }
     const auto* udp = reinterpret_cast<const rte_udp_hdr*>(l3 + l3_len);
     const std::uint16_t udp_len = rte_be_to_cpu_16(udp->dgram_len);
-    if (multicast6 || rte_be_to_cpu_16(udp->dst_port) != gw.listen_port) {
+    if (multicast6 || rte_be_to_cpu_16(udp->dst_port) != listen_port) {
       drop(ctx, m, Counter::drop_outside_not_for_us);
       continue;
     }
@@ -160,6 +161,7 @@ void decrypt_burst(WorkerContext& ctx, std::span<rte_mbuf*> pkts) {
   if (np == 0) return;
 
   ctx.engine->open(std::span<crypto::AeadJob>(jobs, np));
+  ctx.shared->stats.open.record(np);
 
   const std::uint64_t now = rte_rdtsc();
   rte_mbuf* out[kBurst];
@@ -203,8 +205,7 @@ void decrypt_burst(WorkerContext& ctx, std::span<rte_mbuf*> pkts) {
     }
     // Cryptokey routing: the inner source must be one this peer is allowed to use.
     std::uint32_t src_peer = kMaxPeers;
-    const bool found = inner.family == 4 ? rte_lpm_lookup(t.allowed_v4, load_be32(inner.src), &src_peer) == 0
-                                         : rte_lpm6_lookup(t.allowed_v6, inner.src, &src_peer) == 0;
+    const bool found = t.lookup(inner.family, inner.src, src_peer);
     if (!found || src_peer != peer) {
       drop(ctx, p.m, Counter::drop_inner_source_not_allowed);
       continue;

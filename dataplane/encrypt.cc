@@ -31,10 +31,7 @@ struct Pending {
   bool ok;
 };
 
-bool lookup_peer(const Tables& t, const InnerIp& ip, std::uint32_t& peer) {
-  if (ip.family == 4) return rte_lpm_lookup(t.allowed_v4, load_be32(ip.dst), &peer) == 0;
-  return rte_lpm6_lookup(t.allowed_v6, ip.dst, &peer) == 0;
-}
+bool lookup_peer(const Tables& t, const InnerIp& ip, std::uint32_t& peer) { return t.lookup(ip.family, ip.dst, peer); }
 
 void want_handshake(PeerSlot& slot) {
   // One request per peer however many packets: a plain load first keeps the cache line shared.
@@ -48,6 +45,7 @@ void want_handshake(PeerSlot& slot) {
 void encrypt_burst(WorkerContext& ctx, std::span<rte_mbuf*> pkts) {
   const GatewayInfo& gw = *ctx.gw;
   Tables& t = *ctx.tables;
+  const std::uint16_t listen_port = t.listen_port.load(std::memory_order_relaxed);  // once per burst
   WorkerCounters& c = ctx.shared->counters;
   Pending pend[kBurst];
   std::uint16_t np = 0;
@@ -157,7 +155,7 @@ void encrypt_burst(WorkerContext& ctx, std::span<rte_mbuf*> pkts) {
     const std::uint16_t l4 = outer_header_len(p.route->endpoint.addr.family);
     const auto msg_len = static_cast<std::uint16_t>(sizeof(noise::MessageTransportHeader) + p.padded + noise::kTagLen);
     write_outer_headers(frame, gw.outside_mac, p.route->next_hop_mac, v4 ? gw.outside_v4 : gw.outside_v6,
-                        p.route->endpoint, gw.listen_port, msg_len);
+                        p.route->endpoint, listen_port, msg_len);
     std::uint8_t* msg = frame + l4;
     noise::put_type(msg, noise::MessageType::kTransport);
     noise::store_le32(msg + 4, p.kp->remote_index);
@@ -169,6 +167,7 @@ void encrypt_burst(WorkerContext& ctx, std::span<rte_mbuf*> pkts) {
     ++nj;
   }
   ctx.engine->seal(std::span<crypto::AeadJob>(jobs, nj));
+  if (nj > 0) ctx.shared->stats.seal.record(nj);
 
   const std::uint64_t now = rte_rdtsc();
   for (std::uint16_t i = 0; i < nj; ++i) {

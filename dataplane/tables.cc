@@ -12,8 +12,8 @@ namespace wg::dp {
 
 TablesOwner::~TablesOwner() {
   if (!tables) return;
-  rte_lpm_free(tables->allowed_v4);
-  rte_lpm6_free(tables->allowed_v6);
+  for (rte_lpm* l : tables->lpm4_pair) rte_lpm_free(l);
+  for (rte_lpm6* l : tables->lpm6_pair) rte_lpm6_free(l);
   rte_hash_free(tables->inside_neighbors);
   rte_free(tables->qsbr);
   rte_ring_free(tables->to_control);
@@ -27,16 +27,23 @@ absl::StatusOr<std::unique_ptr<TablesOwner>> create_tables(unsigned workers, int
   owner->workers = std::make_unique<std::array<WorkerShared, kMaxWorkers>>();
   Tables& t = *owner->tables;
   t.workers = owner->workers.get();
-  const std::string lpm4 = "wg_v4_" + tag, lpm6 = "wg_v6_" + tag, nbr = "wg_nbr_" + tag, qs = "wg_qsbr_" + tag,
+  const std::string nbr = "wg_nbr_" + tag, qs = "wg_qsbr_" + tag,
                     ring = "wg_ctl_" + tag, ev = "wg_ev_" + tag, nb = "wg_nbq_" + tag;
   rte_lpm_config lpm_cfg{};
-  lpm_cfg.max_rules = 65536;
-  lpm_cfg.number_tbl8s = 1024;
-  t.allowed_v4 = rte_lpm_create(lpm4.c_str(), socket, &lpm_cfg);
+  lpm_cfg.max_rules = kMaxRoutes;
+  lpm_cfg.number_tbl8s = 4096;  // one per IPv4 prefix longer than /24 that does not share its /24
   rte_lpm6_config lpm6_cfg{};
-  lpm6_cfg.max_rules = 65536;
-  lpm6_cfg.number_tbl8s = 65536;
-  t.allowed_v6 = rte_lpm6_create(lpm6.c_str(), socket, &lpm6_cfg);
+  lpm6_cfg.max_rules = kMaxRoutes;
+  lpm6_cfg.number_tbl8s = 16384;  // a /128 alone takes 13, a /64 5; neighbours share the upper levels
+  bool lpm_ok = true;
+  for (int i = 0; i < 2; ++i) {
+    const std::string lpm4 = absl::StrCat("wg_v4", i, "_", tag), lpm6 = absl::StrCat("wg_v6", i, "_", tag);
+    t.lpm4_pair[i] = rte_lpm_create(lpm4.c_str(), socket, &lpm_cfg);
+    t.lpm6_pair[i] = rte_lpm6_create(lpm6.c_str(), socket, &lpm6_cfg);
+    lpm_ok = lpm_ok && t.lpm4_pair[i] != nullptr && t.lpm6_pair[i] != nullptr;
+  }
+  t.allowed_v4.store(t.lpm4_pair[0]);
+  t.allowed_v6.store(t.lpm6_pair[0]);
   rte_hash_parameters hp{};
   hp.name = nbr.c_str();
   hp.entries = 4096;
@@ -50,7 +57,7 @@ absl::StatusOr<std::unique_ptr<TablesOwner>> create_tables(unsigned workers, int
   t.to_control = rte_ring_create(ring.c_str(), 4096, socket, RING_F_SC_DEQ);
   t.events = rte_ring_create_elem(ev.c_str(), sizeof(Event), 1024, socket, RING_F_SC_DEQ);
   t.awaiting_neighbor = rte_ring_create(nb.c_str(), 1024, socket, RING_F_SC_DEQ);
-  if (t.allowed_v4 == nullptr || t.allowed_v6 == nullptr || t.inside_neighbors == nullptr || t.qsbr == nullptr ||
+  if (!lpm_ok || t.inside_neighbors == nullptr || t.qsbr == nullptr ||
       t.to_control == nullptr || t.events == nullptr || t.awaiting_neighbor == nullptr) {
     return absl::ResourceExhaustedError(absl::StrCat("cannot create tables and rings: ", rte_strerror(rte_errno)));
   }

@@ -24,12 +24,14 @@
 
 #include "absl/status/statusor.h"
 #include "dataplane/counters.h"
+#include "dataplane/worker_stats.h"
 #include "lib/net/ip.h"
 #include "lib/protocol/keypair.h"
 
 namespace wg::dp {
 
 inline constexpr std::uint32_t kMaxPeers = 1024;
+inline constexpr std::uint32_t kMaxRoutes = 65536;  // AllowedIPs prefixes per family, all peers together
 inline constexpr std::uint32_t kMaxWorkers = 16;
 // Receiver indexes are (random << kIndexSlotBits) | slot: a lookup is one array load plus a compare.
 inline constexpr std::uint32_t kIndexSlotBits = 14;
@@ -57,6 +59,7 @@ struct PeerActivity {
 
 struct WorkerShared {
   WorkerCounters counters;
+  WorkerStats stats;  // polls and crypto batch sizes (metrics)
   std::array<PeerActivity, kMaxPeers> peers{};
 };
 
@@ -79,8 +82,16 @@ static_assert(sizeof(Event) % 4 == 0 && sizeof(Event) == 32);
 struct Tables {
   std::array<PeerSlot, kMaxPeers> peers;
   std::array<std::atomic<noise::Keypair*>, kIndexSlots> by_index{};
-  rte_lpm* allowed_v4 = nullptr;   // inner address -> peer id (next hop field)
-  rte_lpm6* allowed_v6 = nullptr;
+  // AllowedIPs, inner address -> peer id (the LPM next hop). Each family has two identical tables: workers
+  // read the published one; control edits the spare, publishes it, waits for a grace period, then repeats
+  // the edit on the other (control/route_table.h). A change is thus seen whole or not at all: a lookup
+  // never misses a prefix that is being moved or extended.
+  std::atomic<rte_lpm*> allowed_v4{nullptr};
+  std::atomic<rte_lpm6*> allowed_v6{nullptr};
+  std::array<rte_lpm*, 2> lpm4_pair{};
+  std::array<rte_lpm6*, 2> lpm6_pair{};
+  // ListenPort (host order); `wg set listen-port` may change it while the workers run.
+  std::atomic<std::uint16_t> listen_port{51820};
   rte_hash* inside_neighbors = nullptr;  // 16-byte address (IPv4 mapped) -> MAC in the data word
   rte_rcu_qsbr* qsbr = nullptr;
   rte_ring* to_control = nullptr;  // mbufs: handshakes, local traffic, staged packets (MP/SC)
@@ -89,6 +100,19 @@ struct Tables {
   // IP (destination MAC zero): control holds them while it resolves the host, instead of losing them.
   rte_ring* awaiting_neighbor = nullptr;
   std::array<WorkerShared, kMaxWorkers>* workers = nullptr;
+
+  // The peer whose AllowedIPs hold `addr` (network order bytes); false when none does.
+  bool lookup_v4(const std::uint8_t* addr, std::uint32_t& peer) const {
+    const std::uint32_t a = static_cast<std::uint32_t>(addr[0]) << 24 | static_cast<std::uint32_t>(addr[1]) << 16 |
+                            static_cast<std::uint32_t>(addr[2]) << 8 | addr[3];
+    return rte_lpm_lookup(allowed_v4.load(std::memory_order_acquire), a, &peer) == 0;
+  }
+  bool lookup_v6(const std::uint8_t* addr, std::uint32_t& peer) const {
+    return rte_lpm6_lookup(allowed_v6.load(std::memory_order_acquire), addr, &peer) == 0;
+  }
+  bool lookup(std::uint8_t family, const std::uint8_t* addr, std::uint32_t& peer) const {
+    return family == 4 ? lookup_v4(addr, peer) : family == 6 && lookup_v6(addr, peer);
+  }
 
   noise::Keypair* keypair_for_index(std::uint32_t index) const {
     noise::Keypair* kp = by_index[index & (kIndexSlots - 1)].load(std::memory_order_acquire);

@@ -45,15 +45,18 @@ int worker_main(void* arg) {
   rte_mbuf* pkts[kBurst];
   while (!ctx.stop->load(std::memory_order_relaxed)) {
     std::uint16_t n = rte_eth_rx_burst(gw.inside_port, queue, pkts, kBurst);
+    bool busy = n > 0;
     if (n > 0) {
       ctx.shared->counters.add(Counter::rx_inside_packets, n);
       encrypt_burst(ctx, std::span<rte_mbuf*>(pkts, n));
     }
     n = rte_eth_rx_burst(gw.outside_port, queue, pkts, kBurst);
+    busy |= n > 0;
     if (n > 0) {
       ctx.shared->counters.add(Counter::rx_outside_packets, n);
       decrypt_burst(ctx, std::span<rte_mbuf*>(pkts, n));
     }
+    ctx.shared->stats.record_poll(busy);  // busy share of the polls (metrics)
     rte_rcu_qsbr_quiescent(ctx.tables->qsbr, ctx.id);
   }
   rte_rcu_qsbr_thread_offline(ctx.tables->qsbr, ctx.id);

@@ -32,7 +32,6 @@ struct GatewayInfo {
   bool has_outside_v4 = false, has_outside_v6 = false;
   std::array<net::IpAddress, 8> inside_addrs{};  // packets to these go to control
   std::uint32_t inside_addr_count = 0;
-  std::uint16_t listen_port = 51820;  // host order
   std::uint16_t mtu = 1420;
 };
 

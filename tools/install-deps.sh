@@ -11,7 +11,9 @@ packages=(
   libbenchmark-dev libgtest-dev libgmock-dev libb2-dev
   # lab and end-to-end tests
   wireguard-go wireguard-tools iproute2 iputils-ping tcpdump tshark ethtool
-  python3 curl netcat-openbsd procps
+  python3 curl netcat-openbsd procps prometheus
+  # dpdk-dumpcap and dpdk-telemetry.py: Debian 12 ships them in dpdk-dev, not in dpdk
+  dpdk-dev
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -33,7 +33,7 @@ std::uint16_t g_inside = 0, g_outside = 0;
 class DpdkEnv : public ::testing::Environment {
  public:
   void SetUp() override {
-    const char* argv[] = {"datapath_test", "--no-huge", "-m", "256", "--no-pci", "--no-shconf", "-l", "0",
+    const char* argv[] = {"datapath_test", "--no-huge", "-m", "1024", "--no-pci", "--no-shconf", "-l", "0",
                           "--log-level=lib.eal:error", "--file-prefix=datapath_test",
                           "--vdev=net_ring0", "--vdev=net_ring1"};
     ASSERT_GE(rte_eal_init(static_cast<int>(std::size(argv)), const_cast<char**>(argv)), 0);
@@ -69,7 +69,7 @@ struct Gateway {
     gw.inside_addrs[0] = v4("10.61.0.1");
     gw.inside_addr_count = 1;
     Tables& t = *owner->tables;
-    rte_lpm_add(t.allowed_v4, ntohl(v4("10.62.0.0").v4_be()), 24, 0);
+    rte_lpm_add(t.allowed_v4.load(), ntohl(v4("10.62.0.0").v4_be()), 24, 0);
     route.endpoint = *net::Endpoint::parse("172.31.61.2:51820");
     t.peers[0].route.store(&route);
     crypto::random_bytes(ours.sending.span());

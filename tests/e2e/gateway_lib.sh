@@ -68,7 +68,12 @@ gw_start() {
   local workers=${WORKERS:-1}
   # More lcores than cores is fine for correctness (not speed): map lcores 0..workers onto the CPUs we have.
   local lcores="(0-$workers)@(0-$(($(nproc) - 1)))"
-  spawn wggate ip netns exec "$ns_gw" "$GW_BIN" --no-huge -m 512 --no-pci --lcores "$lcores" \
+  # Default: anonymous memory (--no-huge), no setup needed. HUGE=1: 2 MB hugepages from the hugetlbfs mount
+  # HUGE_DIR (the caller mounts it and reserves the pages), as DPDK multi-process (dpdk-dumpcap) needs; no -m:
+  # EAL maps pages as it needs them, so the reservation only has to cover what wggate really uses.
+  local mem=(--no-huge -m 512)
+  if [ "${HUGE:-0}" = 1 ]; then mem=(--huge-dir "${HUGE_DIR:?HUGE=1 needs HUGE_DIR, a hugetlbfs mount}"); fi
+  spawn wggate ip netns exec "$ns_gw" "$GW_BIN" "${mem[@]}" --no-pci --lcores "$lcores" \
     --file-prefix "wggate-$E2E_SUFFIX" --log-level=lib.eal:error \
     --vdev "net_af_packet0,iface=in-gw,qpairs=$((workers + 1))" \
     --vdev "net_af_packet1,iface=out-gw,qpairs=$((workers + 1))" \

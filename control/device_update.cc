@@ -1,0 +1,229 @@
+// Applying a DeviceChange to the running gateway (UAPI set=1, SIGHUP, and the config at start-up) without
+// stopping the workers and without losing traffic that should keep flowing:
+//   1. plan: replay the change, in order, over a working copy of every peer's settings and of who owns
+//      which AllowedIPs prefix (a prefix has one owner: giving it to a peer takes it from another); check
+//      capacity. Nothing has changed yet, so a bad or too large request changes nothing.
+//   2. create the new peers (slots clean; no route points at them yet)
+//   3. route edits, published at once (RouteTable: spare copy, swap, grace period)
+//   4. device settings (listen port, private key) and surviving peers' settings (psk, endpoint, keepalive)
+//   5. tear down the removed peers: unpublish their route and keypairs, wait a grace period, then free
+//      everything and zero their worker records, so the slot can serve a new peer later
+#include <rte_mbuf.h>
+
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "control/control_plane.h"
+#include "control/log.h"
+#include "lib/crypto/key_encoding.h"
+
+namespace wg::ctl {
+namespace {
+
+struct Work {
+  Peer* live = nullptr;        // the existing peer with this key
+  bool present = false;        // exists after the change
+  bool drop = false;           // the live peer is removed (and re-created if present)
+  crypto::Key psk;
+  std::optional<net::Endpoint> endpoint;
+  std::uint16_t keepalive = 0;
+  std::vector<net::Prefix> allowed;
+};
+
+}  // namespace
+
+absl::Status ControlPlane::apply_change(const DeviceChange& c) {
+  const MonoTime now = mono_now();
+  // The device's own public key after the change: a peer with that key is ignored (as wireguard-go does).
+  bool key_changes = false;
+  crypto::PublicKey own = identity_.public_key;
+  if (c.private_key) {
+    if (c.private_key->is_zero()) {
+      return absl::InvalidArgumentError("private_key: an all-zero key cannot identify the gateway");
+    }
+    key_changes = !identity_.has_key || !(identity_.private_key == *c.private_key);
+    if (key_changes) own = crypto::public_key(*c.private_key);
+  }
+
+  // 1. Plan.
+  std::map<crypto::PublicKey, Work> work;
+  std::map<net::Prefix, crypto::PublicKey> claim;
+  for (Peer* p : peers_.all()) {
+    Work& w = work[p->public_key];
+    w.live = p;
+    w.present = !c.replace_peers;
+    w.psk = p->preshared_key;
+    w.endpoint = p->endpoint;
+    w.keepalive = p->persistent_keepalive;
+    if (w.present) {
+      w.allowed = p->allowed_ips;
+      for (const net::Prefix& a : w.allowed) claim[a] = p->public_key;
+    }
+  }
+  auto release_claims = [&](const crypto::PublicKey& key, Work& w) {
+    for (const net::Prefix& a : w.allowed) {
+      if (auto it = claim.find(a); it != claim.end() && it->second == key) claim.erase(it);
+    }
+    w.allowed.clear();
+  };
+  if (key_changes) {
+    if (auto it = work.find(own); it != work.end()) {
+      it->second.present = false;
+      it->second.drop = true;
+      release_claims(own, it->second);
+    }
+  }
+  std::vector<crypto::PublicKey> named;  // creation order: as the request names them
+  for (const PeerChange& pc : c.peers) {
+    if (pc.public_key == own) continue;
+    named.push_back(pc.public_key);
+    Work& w = work[pc.public_key];
+    if (pc.remove) {
+      w.present = false;
+      w.drop = w.live != nullptr;
+      release_claims(pc.public_key, w);
+      continue;
+    }
+    if (!w.present) {
+      if (pc.update_only) continue;
+      w.present = true;
+      w.psk = crypto::Key();
+      w.keepalive = 0;
+      if (w.live == nullptr || w.drop) w.endpoint.reset();  // a named peer keeps what it learnt
+    }
+    if (pc.preshared_key) w.psk = *pc.preshared_key;
+    if (pc.endpoint) w.endpoint = pc.endpoint;
+    if (pc.persistent_keepalive) w.keepalive = *pc.persistent_keepalive;
+    if (pc.replace_allowed_ips) release_claims(pc.public_key, w);
+    for (const net::Prefix& a : pc.allowed_ips) {
+      auto [it, fresh] = claim.try_emplace(a, pc.public_key);
+      if (!fresh && it->second != pc.public_key) {
+        std::erase(work[it->second].allowed, a);
+        it->second = pc.public_key;
+      }
+      if (std::find(w.allowed.begin(), w.allowed.end(), a) == w.allowed.end()) w.allowed.push_back(a);
+    }
+  }
+  std::size_t present = 0, creates = 0, v4 = 0;
+  for (const auto& [key, w] : work) {
+    present += w.present;
+    creates += w.present && (w.live == nullptr || w.drop);
+  }
+  for (const auto& [prefix, key] : claim) v4 += prefix.addr.is_v4();
+  if (present > dp::kMaxPeers || peers_.size() + creates > dp::kMaxPeers) {
+    return absl::InvalidArgumentError(absl::StrCat("too many peers: at most ", dp::kMaxPeers));
+  }
+  if (v4 > dp::kMaxRoutes || claim.size() - v4 > dp::kMaxRoutes) {
+    return absl::InvalidArgumentError(absl::StrCat("too many AllowedIPs: at most ", dp::kMaxRoutes, " per family"));
+  }
+
+  // 2. New peers.
+  std::map<crypto::PublicKey, Peer*> final_peer;
+  std::vector<Peer*> created;
+  for (auto& [key, w] : work) {
+    if (w.present && w.live != nullptr && !w.drop) final_peer[key] = w.live;
+  }
+  for (const crypto::PublicKey& key : named) {
+    const Work& w = work.at(key);
+    if (!w.present || final_peer.contains(key)) continue;
+    Peer* p = peers_.add(key, w.psk);
+    dp::PeerSlot& slot = tables_.peers[p->id];
+    slot.handshake_wanted.store(false, std::memory_order_relaxed);
+    created.push_back(p);
+    final_peer[key] = p;
+  }
+
+  // 3. Routes, all at once.
+  std::vector<RouteEdit> edits;
+  std::map<net::Prefix, std::uint32_t> want;
+  for (const auto& [prefix, key] : claim) want[prefix] = final_peer.at(key)->id;
+  for (const auto& [prefix, id] : allowed_ips_.routes()) {
+    if (!want.contains(prefix)) edits.push_back({prefix, std::nullopt});
+  }
+  for (const auto& [prefix, id] : want) {
+    if (allowed_ips_.owner(prefix) != id) edits.push_back({prefix, id});
+  }
+  if (absl::Status s = allowed_ips_.apply(edits); !s.ok()) {
+    for (Peer* p : created) peers_.erase(*p);
+    return s;
+  }
+
+  // 4. Device settings, then each surviving or new peer's.
+  if (c.listen_port && *c.listen_port != listen_port()) {
+    tables_.listen_port.store(*c.listen_port, std::memory_order_relaxed);
+    log_notice("listen port is now %u", *c.listen_port);
+  }
+  if (c.fwmark) fwmark_ = *c.fwmark;
+  if (key_changes) {
+    // Every session was made with the old key: drop them all; the next packet starts a new handshake.
+    identity_.set(*c.private_key);
+    cookie_checker_.init(identity_.public_key);
+    for (Peer* p : peers_.all()) {
+      p->handshake.precompute();
+      p->handshake.clear();
+      if (p->handshake_index != 0) peers_.release_index(p->handshake_index);
+      p->handshake_index = 0;
+      publish_keypairs(*p, p->keypairs.clear());
+    }
+    log_notice("private key replaced; public key is now %s", crypto::to_base64(identity_.public_key).c_str());
+  }
+  std::size_t updated = 0;
+  for (auto& [key, w] : work) {
+    if (!w.present) continue;
+    Peer& p = *final_peer.at(key);
+    const bool is_new = std::find(created.begin(), created.end(), &p) != created.end();
+    bool changed = is_new;
+    if (!(p.preshared_key == w.psk)) {
+      p.preshared_key = w.psk;
+      p.handshake.set_preshared_key(w.psk);
+      changed = true;
+    }
+    if (p.endpoint != w.endpoint || is_new) {
+      p.endpoint = w.endpoint;
+      publish_route(p);
+      if (p.endpoint) resolve(gw_.outside_port, next_hop_for(*p.endpoint), now);
+      changed = true;
+    }
+    if (p.persistent_keepalive != w.keepalive || is_new) {
+      p.persistent_keepalive = w.keepalive;
+      p.timers.set_persistent_keepalive(now, std::chrono::seconds(w.keepalive));
+      changed = true;
+    }
+    if (p.allowed_ips != w.allowed) {
+      p.allowed_ips = w.allowed;
+      changed = true;
+    }
+    updated += changed && !is_new;
+  }
+
+  // 5. Removed peers.
+  std::size_t removed = 0;
+  for (auto& [key, w] : work) {
+    if (w.live != nullptr && (!w.present || w.drop)) {
+      remove_peer(*w.live);
+      ++removed;
+    }
+  }
+  if (!created.empty() || updated != 0 || removed != 0) {
+    log_event("configuration applied: %zu peer(s) added, %zu changed, %zu removed; %zu peer(s), %zu route(s)",
+              created.size(), updated, removed, peers_.size(), allowed_ips_.size());
+  }
+  refresh_metrics();
+  return absl::OkStatus();
+}
+
+void ControlPlane::remove_peer(Peer& p) {
+  dp::PeerSlot& slot = tables_.peers[p.id];
+  // No route table entry names this peer any more (apply_change edited them first); unpublish the rest.
+  slot.route.store(nullptr, std::memory_order_release);
+  publish_keypairs(p, p.keypairs.clear());  // unlinks the receiver indexes too
+  synchronize();  // from here no worker can reach the peer's slot, keypairs or activity record
+  routes_[p.id].reset();
+  for (rte_mbuf* m : p.staged) rte_pktmbuf_free(m);
+  p.staged.clear();
+  for (std::uint16_t w = 0; w <= workers_; ++w) (*tables_.workers)[w].peers[p.id] = dp::PeerActivity{};
+  slot.handshake_wanted.store(false, std::memory_order_relaxed);
+  peers_.erase(p);
+}
+
+}  // namespace wg::ctl
