@@ -15,6 +15,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -85,7 +86,7 @@ class ControlPlane {
 
   // device_update.cc: live changes (UAPI set=1, SIGHUP, start-up)
   [[nodiscard]] absl::Status apply_change(const DeviceChange& change);
-  void remove_peer(Peer& p);
+  void remove_peers(std::span<Peer* const> gone);
   void reload_config();
   std::uint16_t listen_port() const { return tables_.listen_port.load(std::memory_order_relaxed); }
 

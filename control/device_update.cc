@@ -149,7 +149,9 @@ absl::Status ControlPlane::apply_change(const DeviceChange& c) {
   }
 
   // 4. Device settings, then each surviving or new peer's.
-  if (c.listen_port && *c.listen_port != listen_port()) {
+  // Port 0 asks for "any port" (wg syncconf sends it for a file without ListenPort): the current one is
+  // as good as any, and moving would cut every peer off.
+  if (c.listen_port && *c.listen_port != 0 && *c.listen_port != listen_port()) {
     tables_.listen_port.store(*c.listen_port, std::memory_order_relaxed);
     log_notice("listen port is now %u", *c.listen_port);
   }
@@ -196,14 +198,14 @@ absl::Status ControlPlane::apply_change(const DeviceChange& c) {
     updated += changed && !is_new;
   }
 
-  // 5. Removed peers.
-  std::size_t removed = 0;
+  // 5. Removed peers, all behind one grace period (a bulk change must not hold the control thread, which
+  // also serves its own queue pair, for one grace period per peer).
+  std::vector<Peer*> gone;
   for (auto& [key, w] : work) {
-    if (w.live != nullptr && (!w.present || w.drop)) {
-      remove_peer(*w.live);
-      ++removed;
-    }
+    if (w.live != nullptr && (!w.present || w.drop)) gone.push_back(w.live);
   }
+  remove_peers(gone);
+  const std::size_t removed = gone.size();
   if (!created.empty() || updated != 0 || removed != 0) {
     log_event("configuration applied: %zu peer(s) added, %zu changed, %zu removed; %zu peer(s), %zu route(s)",
               created.size(), updated, removed, peers_.size(), allowed_ips_.size());
@@ -212,18 +214,30 @@ absl::Status ControlPlane::apply_change(const DeviceChange& c) {
   return absl::OkStatus();
 }
 
-void ControlPlane::remove_peer(Peer& p) {
-  dp::PeerSlot& slot = tables_.peers[p.id];
-  // No route table entry names this peer any more (apply_change edited them first); unpublish the rest.
-  slot.route.store(nullptr, std::memory_order_release);
-  publish_keypairs(p, p.keypairs.clear());  // unlinks the receiver indexes too
-  synchronize();  // from here no worker can reach the peer's slot, keypairs or activity record
-  routes_[p.id].reset();
-  for (rte_mbuf* m : p.staged) rte_pktmbuf_free(m);
-  p.staged.clear();
-  for (std::uint16_t w = 0; w <= workers_; ++w) (*tables_.workers)[w].peers[p.id] = dp::PeerActivity{};
-  slot.handshake_wanted.store(false, std::memory_order_relaxed);
-  peers_.erase(p);
+void ControlPlane::remove_peers(std::span<Peer* const> gone) {
+  if (gone.empty()) return;
+  // No route table entry names these peers any more (apply_change edited them first); unpublish the rest.
+  std::vector<noise::KeypairPtr> retired;
+  for (Peer* p : gone) {
+    dp::PeerSlot& slot = tables_.peers[p->id];
+    slot.route.store(nullptr, std::memory_order_release);
+    slot.send_keypair.store(nullptr, std::memory_order_release);
+    for (noise::KeypairPtr& kp : p->keypairs.clear()) {
+      auto& index_slot = tables_.by_index[kp->local_index & (dp::kIndexSlots - 1)];
+      if (index_slot.load(std::memory_order_relaxed) == kp.get()) index_slot.store(nullptr, std::memory_order_release);
+      retired.push_back(std::move(kp));
+    }
+  }
+  synchronize();  // from here no worker can reach these peers' slots, keypairs or activity records
+  retired.clear();  // keypairs wipe their keys
+  for (Peer* p : gone) {
+    routes_[p->id].reset();
+    for (rte_mbuf* m : p->staged) rte_pktmbuf_free(m);
+    p->staged.clear();
+    for (std::uint16_t w = 0; w <= workers_; ++w) (*tables_.workers)[w].peers[p->id] = dp::PeerActivity{};
+    tables_.peers[p->id].handshake_wanted.store(false, std::memory_order_relaxed);
+    peers_.erase(*p);  // releases the peer's receiver indexes
+  }
 }
 
 }  // namespace wg::ctl

@@ -111,6 +111,25 @@ after=$(heap)
 [ $((after - base)) -lt 65536 ] || fail "churn: heap grew from $base to $after bytes over 1000 changes"
 pass "churn (1000 adds+removes, $got/$sent echoes to A, extension routed, heap $base -> $after bytes)"
 
+log "scenario bulk: 40 peers added at once (wg addconf), removed at once (wg syncconf), while pinging A"
+wg showconf "$gw_name" > "$E2E_TMP/before.conf"
+: > "$E2E_TMP/bulk.conf"
+for i in $(seq 1 40); do
+  printf '[Peer]\nPublicKey = %s\nAllowedIPs = 10.%d.0.0/16, 10.62.0.%d/32\nEndpoint = 172.31.61.%d:51820\n\n' \
+    "$(wg genkey | wg pubkey)" $((100 + i)) $((100 + i)) $((100 + i)) >> "$E2E_TMP/bulk.conf"
+done
+for round in 1 2 3; do
+  ip netns exec "$ns_client" ping -n -q -c 60 -i 0.05 -W 2 10.62.0.1 > "$E2E_TMP/bulk-ping.txt" 2>&1 &
+  ping_pid=$!
+  wg addconf "$gw_name" "$E2E_TMP/bulk.conf"
+  [ "$(wg show "$gw_name" peers | wc -l)" = 41 ] || fail "bulk: $(wg show "$gw_name" peers | wc -l) peers after addconf"
+  wg syncconf "$gw_name" "$E2E_TMP/before.conf"
+  [ "$(wg show "$gw_name" peers | wc -l)" = 1 ] || fail "bulk: $(wg show "$gw_name" peers | wc -l) peers after syncconf"
+  wait "$ping_pid" || true
+  grep -q " 60 received" "$E2E_TMP/bulk-ping.txt" || fail "bulk: echoes to A lost (round $round): $(cat "$E2E_TMP/bulk-ping.txt")"
+done
+pass "bulk (3 rounds of 40 peers added and removed in one request each; 60/60 echoes to A every round)"
+
 # --- 3. syncconf and SIGHUP --------------------------------------------------------------------------------
 log "scenario syncconf: wg syncconf adds and removes peers as a difference; A keeps its session"
 k2=$(wg genkey | wg pubkey); k3=$(wg genkey | wg pubkey)
