@@ -12,7 +12,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${1:-$root/build-fuzz}"
 seconds="${FUZZ_SECONDS:-20}"
-targets=(fuzz_initiation fuzz_response fuzz_cookie_reply fuzz_transport fuzz_key_encoding fuzz_config)
+targets=(fuzz_initiation fuzz_response fuzz_cookie_reply fuzz_transport fuzz_key_encoding fuzz_config
+         fuzz_aead_batch)
 
 if [[ ! -f "$build/build.ninja" ]]; then
   CXX=clang++ meson setup "$build" "$root" -Dfuzzing=true -Dbuildtype=debugoptimized >/dev/null

@@ -1,10 +1,11 @@
 // Batch ChaCha20-Poly1305 for transport data (WireGuard paper, section 5.4.6): the data path hands a whole
 // burst of packets to an engine at once, so an engine can keep its vector units busy across packets. Every
-// engine computes exactly what crypto::seal/open (lib/crypto/aead.h) compute with an empty AD, and leaves
-// a rejected payload zeroed; they differ only in speed (perf/crypto/aead_batch_bench.cc).
+// engine computes exactly what crypto::seal/open (lib/crypto/aead.h) compute with an empty AD, and never
+// leaves unauthenticated plaintext in a rejected payload; they differ only in speed
+// (perf/crypto/aead_batch_bench.cc).
 //
-// Engines: "ipsec-mb" (Intel IPsec-MB, engine_ipsecmb.h), "sodium" (libsodium, one packet at a time,
-// engine_sodium.h; the reference), "simd" (our own cross-packet AVX2 engine, planned).
+// Engines: "simd" (our own cross-packet AVX2 engine, engine_simd.h), "ipsec-mb" (Intel IPsec-MB,
+// engine_ipsecmb.h), "sodium" (libsodium, one packet at a time, engine_sodium.h; the reference).
 //
 // Thread rule: an engine instance is used by one thread only (it owns per-instance scratch and, for
 // IPsec-MB, a job manager). The dataplane creates one engine per worker lcore, on that lcore.
@@ -39,7 +40,7 @@ class AeadBatchEngine {
  public:
   virtual ~AeadBatchEngine() = default;
 
-  // The name make_engine() takes ("ipsec-mb", "sodium").
+  // The name make_engine() takes ("simd", "ipsec-mb", "sodium").
   virtual const char* name() const = 0;
   // For the startup log: the name plus the library version and the code path chosen for this CPU.
   virtual std::string_view description() const = 0;
@@ -50,14 +51,16 @@ class AeadBatchEngine {
   // seal: encrypts data[0, len) in place and writes the tag. Fails only on engine-internal errors.
   virtual std::size_t seal(std::span<AeadJob> jobs) = 0;
   // open: decrypts data[0, len) in place when the tag verifies (compared in constant time). Untrusted input
-  // is never asserted on; a bad tag just means ok == false for that job and no other. When ok == false
-  // every engine leaves data[0, len) zeroed, never unauthenticated plaintext; the caller still drops the
-  // packet and releases nothing of it.
+  // is never asserted on; a bad tag just means ok == false for that job and no other. When ok == false no
+  // unauthenticated plaintext survives: data[0, len) holds the ciphertext as received ("simd" checks the
+  // tag before it writes any plaintext) or zeros (the others); callers must rely on neither, only drop
+  // the packet and release nothing of it.
   virtual std::size_t open(std::span<AeadJob> jobs) = 0;
 };
 
-// "auto" (IPsec-MB if this CPU and library can run it, else libsodium), "ipsec-mb", "sodium"; "simd" is
-// reserved for the AVX2 engine and refused until it exists. Unknown names are an InvalidArgument error.
+// "auto" (simd where the CPU has AVX2 and its self-check passes, else IPsec-MB if this CPU and library can
+// run it, else libsodium), "simd" (an error without AVX2), "ipsec-mb", "sodium". Unknown names are an
+// InvalidArgument error.
 [[nodiscard]] absl::StatusOr<std::unique_ptr<AeadBatchEngine>> make_engine(std::string_view name);
 
 }  // namespace wg::crypto

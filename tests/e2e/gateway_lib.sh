@@ -60,6 +60,8 @@ InsideAddress = 10.61.0.1/24, fd61::1/64
 OutsideAddress = 172.31.61.1/24, fd62::1/64
 MTU = 1420
 CONF
+  # CRYPTO_ENGINE=simd|ipsec-mb|sodium runs the same scenarios on another batch engine.
+  [ -z "${CRYPTO_ENGINE:-}" ] || echo "CryptoEngine = $CRYPTO_ENGINE" >> "$E2E_TMP/wggate.conf"
   chmod 600 "$E2E_TMP/wggate.conf"  # it holds a key
 }
 

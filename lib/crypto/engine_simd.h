@@ -1,0 +1,28 @@
+// The "simd" batch engine (issue 6): ChaCha20-Poly1305 for a whole burst with the ChaCha20 lanes running
+// across packets (chacha20_avx2.h: eight (packet, block) pairs per AVX2 register set, including each packet's
+// block 0 that yields its Poly1305 key) and scalar 64-bit Poly1305 per packet (poly1305.h).
+//
+// seal: one keystream pass over every packet's block 0 (into per-slot scratch: the Poly1305 keys) and its
+// payload blocks 1.., then one Poly1305 per packet over the ciphertext, tag written to job.tag.
+// open: keystream pass over the block 0s only, Poly1305 over the still-encrypted payloads, each tag compared
+// in constant time (crypto_verify_16), then a second keystream pass over the payloads of the packets that
+// verified. A forged packet's payload is never written: it keeps its ciphertext (aead_batch.h).
+//
+// Needs AVX2 at run time (checked with __builtin_cpu_supports); only chacha20_avx2.cc is built with -mavx2.
+#pragma once
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "lib/crypto/aead_batch.h"
+
+namespace wg::crypto {
+
+// True when this CPU can run the AVX2 kernel.
+bool cpu_has_avx2();
+
+// FailedPrecondition on a CPU without AVX2; Internal when a one-packet cross-check against libsodium at
+// creation does not match (so "auto" never commits the data path to an engine that computes something else).
+[[nodiscard]] absl::StatusOr<std::unique_ptr<AeadBatchEngine>> make_simd_engine();
+
+}  // namespace wg::crypto
