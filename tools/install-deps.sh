@@ -14,6 +14,8 @@ packages=(
   python3 curl netcat-openbsd procps prometheus
   # dpdk-dumpcap and dpdk-telemetry.py: Debian 12 ships them in dpdk-dev, not in dpdk
   dpdk-dev
+  # perf/run.sh: dpdk-testpmd (in dpdk, above), iperf3 through wireguard-go, gnuplot for the plot
+  iperf3 gnuplot-nox
 )
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -35,5 +37,7 @@ fi
 echo "install-deps: installing ${missing[*]}"
 # tshark asks whether non-root users may capture; answer once, non-interactively.
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+# iperf3 asks whether to start a system-wide server; perf/run.sh starts its own in a namespace.
+echo "iperf3 iperf3/start_daemon boolean false" | debconf-set-selections
 apt-get "${apt_opts[@]}" update
 apt-get "${apt_opts[@]}" install --no-install-recommends "${missing[@]}"

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs dependencies, builds both flavours (release with -Werror, and
 # debug with AddressSanitizer + UndefinedBehaviorSanitizer), runs the unit tests in both, a bounded libFuzzer
-# smoke run of every fuzz target, and the end-to-end tests against the real wireguard-go.
+# smoke run of every fuzz target, the end-to-end tests against the real wireguard-go, and a smoke run of the
+# perf harness.
 # Ends with one line "N passed, N failed"; exits non-zero if anything failed.
 #
 # Environment: FUZZ_SECONDS (per target, default 15), SKIP_INSTALL=1 to skip the package step,
-# SKIP_E2E=1 / SKIP_FUZZ=1 / SKIP_ASAN=1 to skip a stage while iterating (CI never sets them).
+# SKIP_E2E=1 / SKIP_FUZZ=1 / SKIP_ASAN=1 / SKIP_PERF=1 to skip a stage while iterating (CI never sets them).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -75,6 +76,14 @@ if [ "${SKIP_E2E:-0}" != 1 ] && [ -f build/build.ninja ]; then
   rc=$?
   count_meson build
   [ "$rc" -eq 0 ] || failures+=("end-to-end tests")
+fi
+
+if [ "${SKIP_PERF:-0}" != 1 ] && [ -f build/build.ninja ]; then
+  # The perf harness at its shortest (about a minute): keeps perf/run.sh and the benchmarks from rotting.
+  # Numbers from it mean nothing; the committed results come from a full `perf/run.sh` on a quiet machine.
+  stage "perf harness smoke (perf/run.sh --smoke)"
+  BUILD_DIR=build perf/run.sh --smoke
+  record "perf smoke" $?
 fi
 
 stage "summary"

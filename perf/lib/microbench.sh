@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Stage "microbench": the in-process Google Benchmark executables, each pinned to one CPU (the last), each
+# repeated RUNS times (--benchmark_repetitions), JSON kept in $STAGE_DIR/<name>.json for perf/report.py:
+#   perf/crypto/aead_batch_bench    seal/<engine>/<size>, open/<engine>/<size>: items/s (packets) and bytes/s
+#   perf/dataplane/stages_bench     encrypt/decrypt path and stages: cycles_per_packet
+#   perf/control/handshake_bench    responder handshakes per second
+# A benchmark that was not built is noted in the results and makes this stage "incomplete" (exit 2); the others
+# still run.
+source "$(dirname "$0")/common.sh"
+STAGE_NAME=microbench
+need taskset
+
+cpu=$(($(nproc) - 1))
+args=(--benchmark_format=json --benchmark_repetitions="$RUNS")
+# Google Benchmark 1.7 (Debian 12) takes --benchmark_min_time as seconds.
+if [ "${PERF_SMOKE:-0}" = 1 ]; then args+=(--benchmark_min_time=0.01); fi
+missing=0
+for bench in crypto/aead_batch_bench dataplane/stages_bench control/handshake_bench; do
+  exe="$PERF_BUILD/perf/$bench"
+  name=$(basename "$bench")
+  if [ ! -x "$exe" ]; then
+    log "$bench: not built ($exe missing)"
+    note "$bench: not built, no results"
+    missing=1
+    continue
+  fi
+  log "$bench on CPU $cpu, $RUNS repetition(s)"
+  start=$SECONDS
+  # The JSON goes to its own file; stdout (the same JSON) is kept only as a log.
+  if ! (cd "$STAGE_DIR" && taskset -c "$cpu" "$exe" "${args[@]}" --benchmark_out="$STAGE_DIR/$name.json" \
+        --benchmark_out_format=json >"$STAGE_DIR/$name.log" 2>&1); then
+    tail -n 20 "$STAGE_DIR/$name.log" >&2
+    fail "$bench failed (log: $STAGE_DIR/$name.log)"
+  fi
+  note "$bench: $RUNS repetition(s) on CPU $cpu, $((SECONDS - start)) s"
+done
+[ "$missing" = 0 ] || exit 2

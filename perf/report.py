@@ -1,0 +1,477 @@
+#!/usr/bin/env python3
+"""perf/report.py: turns one perf/run.sh work directory into the results file and its plot.
+
+Reads (all written by the stages of perf/run.sh):
+  facts.tsv     key <TAB> value                                     (stage facts)
+  stages.tsv    stage <TAB> status <TAB> seconds
+  results.tsv   stage <TAB> series <TAB> size <TAB> metric <TAB> run <TAB> value
+  notes.tsv     stage <TAB> text
+  microbench/*.json  Google Benchmark JSON (--benchmark_repetitions: one entry per repetition)
+Writes the Markdown results file (--md) and a PNG (--png) drawn by gnuplot: Gbit/s and Mpps per packet size,
+per core, for each AEAD engine (seal, open), the whole gateway (encrypt, decrypt) and wireguard-go.
+Every value is shown as median (min-max) over the runs. Standard library only (Debian's python3).
+"""
+import argparse
+import collections
+import json
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+
+SIZES = ["64", "128", "256", "512", "1024", "1420", "imix"]
+GATEWAY_SIZES = ["64", "512", "1420", "imix"]
+
+
+def read_tsv(path, cols):
+    rows = []
+    if os.path.exists(path):
+        for line in open(path, encoding="utf-8"):
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) >= cols:
+                rows.append(parts[:cols - 1] + ["\t".join(parts[cols - 1:])])
+    return rows
+
+
+class Stat:
+    """Median and spread of one measurement over its runs."""
+
+    def __init__(self, values):
+        # A division by a zero CPU time (or a missing value) yields inf/nan: not a measurement.
+        self.values = [v for v in values if v is not None and math.isfinite(v)]
+
+    def __bool__(self):
+        return bool(self.values)
+
+    @property
+    def median(self):
+        return statistics.median(self.values) if self.values else float("nan")
+
+    @property
+    def lo(self):
+        return min(self.values) if self.values else float("nan")
+
+    @property
+    def hi(self):
+        return max(self.values) if self.values else float("nan")
+
+    def fmt(self, digits=3):
+        if not self.values:
+            return "–"
+        if len(self.values) == 1:
+            return num(self.median, digits)
+        return f"{num(self.median, digits)} ({num(self.lo, digits)}–{num(self.hi, digits)})"
+
+
+def num(x, digits=3):
+    if x is None or not math.isfinite(x):
+        return "–"
+    if x == 0:
+        return "0"
+    mag = math.floor(math.log10(abs(x)))
+    decimals = max(0, digits - 1 - mag)
+    return f"{x:.{decimals}f}"
+
+
+def load_results(work):
+    res = collections.defaultdict(list)  # (stage, series, size, metric) -> [values]
+    for stage, series, size, metric, _run, value in read_tsv(os.path.join(work, "results.tsv"), 6):
+        try:
+            res[(stage, series, size, metric)].append(float(value))
+        except ValueError:
+            pass
+    return res
+
+
+def stat(res, stage, series, size, metric):
+    return Stat(res.get((stage, series, size, metric), []))
+
+
+def load_bench(work, name):
+    """Google Benchmark JSON -> {run_name: {field: Stat}} over the 'iteration' entries (the repetitions)."""
+    path = os.path.join(work, "microbench", f"{name}.json")
+    if not os.path.exists(path):
+        return None
+    try:
+        data = json.load(open(path, encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    fields = collections.defaultdict(lambda: collections.defaultdict(list))
+    labels = {}
+    for b in data.get("benchmarks", []):
+        if b.get("run_type", "iteration") != "iteration" or b.get("error_occurred"):
+            continue
+        run = b.get("run_name", b["name"])
+        if run.endswith("/manual_time"):
+            run = run[: -len("/manual_time")]
+        labels[run] = b.get("label", "")
+        for k, v in b.items():
+            if isinstance(v, (int, float)) and k not in ("family_index", "per_family_instance_index",
+                                                         "repetition_index", "threads", "repetitions"):
+                fields[run][k].append(float(v))
+    return {run: {k: Stat(v) for k, v in f.items()} for run, f in fields.items()}, labels
+
+
+def aead_table(bench):
+    """{engine: {size: {'seal'|'open': (Mpps Stat, Gbit/s Stat)}}} from seal/<engine>/<size>, open/..."""
+    out = collections.defaultdict(lambda: collections.defaultdict(dict))
+    for run, f in bench.items():
+        parts = run.split("/")
+        if len(parts) != 3 or parts[0] not in ("seal", "open"):
+            continue
+        op, engine, size = parts
+        items, byts = f.get("items_per_second"), f.get("bytes_per_second")
+        mpps = Stat([v / 1e6 for v in items.values]) if items else Stat([])
+        gbps = Stat([v * 8 / 1e9 for v in byts.values]) if byts else Stat([])
+        out[engine][size][op] = (mpps, gbps)
+    return out
+
+
+def size_key(s):
+    return SIZES.index(s) if s in SIZES else (int(s) if s.isdigit() else 10**6)
+
+
+def gateway_engine(facts):
+    desc = facts.get("wggate crypto engine", "")
+    return desc.split()[0] if desc else None
+
+
+def harmonic(a, b):
+    """Packets per core-second through one encrypt and one decrypt: 1 / (1/a + 1/b)."""
+    if not a or not b or a <= 0 or b <= 0 or math.isnan(a) or math.isnan(b):
+        return float("nan")
+    return 1.0 / (1.0 / a + 1.0 / b)
+
+
+def write_plot(work, png, series, title):
+    """series: [(name, {size: (gbps Stat, mpps Stat)})]; gnuplot, two panels, log y, min-max error bars."""
+    gnuplot = shutil.which("gnuplot")
+    if gnuplot is None:
+        return "gnuplot is not installed (tools/install-deps.sh installs gnuplot-nox)"
+    dat = os.path.join(work, "plot.dat")
+    used = []
+    with open(dat, "w", encoding="utf-8") as f:
+        for name, points in series:
+            rows = []
+            for size in sorted(points, key=size_key):
+                if size not in SIZES:
+                    continue
+                g, m = points[size]
+                if not g and not m:
+                    continue
+                rows.append(f"{SIZES.index(size)} {size} {g.median} {g.lo} {g.hi} {m.median} {m.lo} {m.hi}")
+            if rows:
+                f.write(f"# {name}\n" + "\n".join(rows) + "\n\n\n")
+                used.append(name)
+    if not used:
+        return "nothing to plot"
+    xtics = ", ".join(f'"{s}" {i}' for i, s in enumerate(SIZES))
+    # One colour per thing measured (an engine, the gateway, wireguard-go); dashed for the decrypt side.
+    palette = ["#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf"]
+    groups = []
+    styles = []
+    for i, name in enumerate(used):
+        group = name.split()[1] if name.split()[0] in ("seal", "open") else name.split()[0]
+        if group not in groups:
+            groups.append(group)
+        if group == "gateway":
+            colour = "#d62728"
+        elif group == "wireguard-go":
+            colour = "#000000"
+        else:
+            colour = palette[groups.index(group) % len(palette)]
+        dash = 2 if name.startswith("open") or "decrypt" in name else 1
+        width = 3 if group in ("gateway", "wireguard-go") else 1.5
+        styles.append((i, name.replace('"', "'"), f"lc rgb '{colour}' dashtype {dash} lw {width}"))
+
+    def plot(cols, titles):
+        return ", ".join(
+            f"'{dat}' index {i} using 1:{cols[0]}:{cols[1]}:{cols[2]} with yerrorlines pt 7 ps 0.8 {lt} "
+            + (f"title \"{name}\"" if titles else "notitle") for i, name, lt in styles)
+
+    script = f"""
+set terminal pngcairo size 1500,620 font ",10"
+set output '{png}'
+set multiplot layout 1,2 title "{title}"
+set xtics ({xtics})
+set xrange [-0.4:{len(SIZES) - 0.6}]
+set xlabel "packet size (inner IP bytes; IMIX = 64/576/1420 B 7:4:1)"
+set logscale y
+set grid ytics mytics
+set key bottom right font ",8" box opaque
+set ylabel "Gbit/s per core (median, bars: min-max)"
+plot {plot((3, 4, 5), True)}
+unset key
+set ylabel "Mpps per core (median, bars: min-max)"
+plot {plot((6, 7, 8), False)}
+unset multiplot
+"""
+    gp = os.path.join(work, "plot.gp")
+    open(gp, "w", encoding="utf-8").write(script)
+    r = subprocess.run([gnuplot, gp], capture_output=True, text=True)
+    if r.returncode != 0 or not os.path.exists(png):
+        return "gnuplot failed: " + r.stderr.strip()[-500:]
+    return None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--md", required=True)
+    ap.add_argument("--png", required=True)
+    ap.add_argument("--command", default="perf/run.sh")
+    ap.add_argument("--smoke", default="0")
+    a = ap.parse_args()
+    work = a.work
+    facts = dict(read_tsv(os.path.join(work, "facts.tsv"), 2))
+    stages = read_tsv(os.path.join(work, "stages.tsv"), 3)
+    notes = collections.defaultdict(list)
+    for stage, text in read_tsv(os.path.join(work, "notes.tsv"), 2):
+        notes[stage].append(text)
+    res = load_results(work)
+    runs = os.environ.get("RUNS", "?")
+    duration = os.environ.get("DURATION", "?")
+
+    aead = load_bench(work, "aead_batch_bench")
+    stages_b = load_bench(work, "stages_bench")
+    hs = load_bench(work, "handshake_bench")
+    engines = aead_table(aead[0]) if aead else {}
+    gw_engine = gateway_engine(facts)
+
+    L = []
+    host, date = facts.get("host", "?"), facts.get("date", "?")
+    L.append(f"# wggate performance, {date}, host `{host}`")
+    L.append("")
+    if a.smoke == "1":
+        L.append("**Smoke run**: every stage at its shortest setting; the numbers only prove the harness works.")
+        L.append("")
+    L.append(f"Produced by `{a.command}` (RUNS={runs}, DURATION={duration} s per window). Every value is the "
+             "median over the runs, with the spread (min–max) in brackets. Packet sizes are inner IP packet sizes "
+             "(what is encrypted); Gbit/s counts inner IP bytes. \"Per core\" means per CPU-second the worker "
+             "thread (or the benchmark) actually ran, so it stays meaningful on a shared machine; the load "
+             f"average when the run started was {facts.get('load average at start', '?')}.")
+    L.append("")
+
+    # ---- machine
+    L.append("## Machine")
+    L.append("")
+    L.append("| | |")
+    L.append("|---|---|")
+    for k, v in facts.items():
+        L.append(f"| {k} | {v} |")
+    L.append("")
+
+    # ---- headline
+    L.append("## Summary: the whole gateway per worker core, beside its crypto engine and wireguard-go")
+    L.append("")
+    eng_note = f"engine `{gw_engine}`" if gw_engine else "engine unknown"
+    L.append(f"wggate's {eng_note}. Targets of issue 5: the gateway keeps ≥ 60 % of its engine's own rate at "
+             "64 B and ≥ 85 % at 1420 B, and is > 15× wireguard-go per core. \"both\" is packets through one "
+             "encrypt and one decrypt per core-second (1 / (1/enc + 1/dec)), the unit wireguard-go's figure has "
+             "(its two processes' CPU time).")
+    L.append("")
+    L.append("| size | engine seal Mpps | gateway encrypt Mpps/core | % of engine | engine open Mpps | "
+             "gateway decrypt Mpps/core | % of engine | gateway Gbit/s/core enc / dec | both Mpps/core | "
+             "wireguard-go Mpps/core | wggate / wireguard-go |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|---|")
+    for size in GATEWAY_SIZES:
+        enc = stat(res, "gateway", "encrypt", size, "mpps_core")
+        dec = stat(res, "gateway", "decrypt", size, "mpps_core")
+        encg = stat(res, "gateway", "encrypt", size, "gbps_core")
+        decg = stat(res, "gateway", "decrypt", size, "gbps_core")
+        e = engines.get(gw_engine, {}).get(size, {}) if gw_engine else {}
+        seal = e.get("seal", (Stat([]), Stat([])))[0]
+        opn = e.get("open", (Stat([]), Stat([])))[0]
+        both = harmonic(enc.median, dec.median)
+        wg = stat(res, "wggo", "udp", size, "mpps_core")
+        pct = lambda g, c: f"{100 * g.median / c.median:.0f} %" if g and c else "–"
+        ratio = f"{both / wg.median:.0f}×" if wg and not math.isnan(both) else "–"
+        L.append(f"| {size} | {seal.fmt()} | {enc.fmt()} | {pct(enc, seal)} | {opn.fmt()} | {dec.fmt()} | "
+                 f"{pct(dec, opn)} | {encg.fmt()} / {decg.fmt()} | {num(both)} | {wg.fmt()} | {ratio} |")
+    L.append("")
+    L.append(f"![Gbit/s and Mpps per core by packet size]({os.path.basename(a.png)})")
+    L.append("")
+
+    # ---- crypto engines
+    L.append("## Crypto engines, one core (perf/crypto/aead_batch_bench)")
+    L.append("")
+    if not aead:
+        L.append("Not measured: " + ("; ".join(notes.get("microbench", [])) or "the microbench stage did not run."))
+    else:
+        L.append("Batches of 32 packets; Mpps and Gbit/s of payload per core.")
+        L.append("")
+        L.append("| engine | size | seal Mpps | seal Gbit/s | open Mpps | open Gbit/s |")
+        L.append("|---|---|---|---|---|---|")
+        for engine in sorted(engines):
+            for size in sorted(engines[engine], key=size_key):
+                s = engines[engine][size]
+                sm, sg = s.get("seal", (Stat([]), Stat([])))
+                om, og = s.get("open", (Stat([]), Stat([])))
+                L.append(f"| {engine} | {size} | {sm.fmt()} | {sg.fmt()} | {om.fmt()} | {og.fmt()} |")
+        labels = sorted({f"{k.split('/')[1]}: {v}" for k, v in aead[1].items() if v and len(k.split('/')) == 3})
+        if labels:
+            L.append("")
+            L.append("Engines: " + "; ".join(labels) + ".")
+    L.append("")
+
+    # ---- stages
+    L.append("## Dataplane stages without I/O (perf/dataplane/stages_bench)")
+    L.append("")
+    if not stages_b:
+        L.append("Not measured: the benchmark was not built or did not run.")
+    else:
+        # One row per path or stage, one column per packet size: cycles per packet (Mpps below it).
+        table = collections.defaultdict(dict)
+        for run, f in stages_b[0].items():
+            head, _, size = run.rpartition("/")
+            table[head if head else run][size] = f
+        sizes = sorted({s for row in table.values() for s in row}, key=size_key)
+        L.append("Cycles per packet (median over the runs; spread in brackets), the real encrypt/decrypt path "
+                 "(\"whole\") and each of its stages, per engine where the stage is the crypto.")
+        L.append("")
+        L.append("| path / stage | " + " | ".join(f"{s} B" if s.isdigit() else s for s in sizes) + " |")
+        L.append("|---|" + "---|" * len(sizes))
+        for head in sorted(table):
+            cells = []
+            for size in sizes:
+                f = table[head].get(size)
+                cells.append(f.get("cycles_per_packet", Stat([])).fmt() if f else "–")
+            L.append(f"| {head} | " + " | ".join(cells) + " |")
+        L.append("")
+    # ---- handshakes
+    L.append("## Control plane: handshakes (perf/control/handshake_bench)")
+    L.append("")
+    if not hs:
+        L.append("Not measured: the benchmark was not built or did not run.")
+    else:
+        L.append("| benchmark | per second |")
+        L.append("|---|---|")
+        natural = lambda r: [int(x) if x.isdigit() else x for x in r.split("/")]
+        for run in sorted(hs[0], key=natural):
+            f = hs[0][run]
+            v = f.get("handshakes_per_second") or f.get("items_per_second") or Stat([])
+            L.append(f"| {run} | {v.fmt()} |")
+    L.append("")
+
+    # ---- whole gateway
+    L.append("## Whole gateway: testpmd → wggate A (encrypt) → wggate B (decrypt) → testpmd, over net_memif")
+    L.append("")
+    if not any(k[0] == "gateway" for k in res):
+        L.append("Not measured (see the stage status below).")
+    else:
+        L.append("Per core: packets the worker completed per CPU-second of real work (its thread's CPU time less "
+                 "its empty polls). Delivered: what left the worker's TX port per wall-clock second (with fewer "
+                 "than 5 CPUs the measured worker shares its CPU with a testpmd lcore: see the cores note below). "
+                 "CPU share: the worker thread's CPU time per wall second. Busy: share of that spent on packets "
+                 "(close to 1: the worker was the bottleneck and its per-core figure is exact; well below 1: a "
+                 "lower bound). Burst: packets per non-empty poll. TX full: packets the next hop's memif ring "
+                 "refused (counted as completed work).")
+        L.append("")
+        L.append("| direction | size | Mpps/core | Gbit/s/core | Mpps delivered | Gbit/s delivered | CPU share | "
+                 "busy | burst | TX full % |")
+        L.append("|---|---|---|---|---|---|---|---|---|---|")
+        for series in ("encrypt", "decrypt"):
+            for size in GATEWAY_SIZES:
+                m = lambda metric: stat(res, "gateway", series, size, metric).fmt()
+                L.append(f"| {series} | {size} | {m('mpps_core')} | {m('gbps_core')} | {m('mpps_wall')} | "
+                         f"{m('gbps_wall')} | {m('cpu_share')} | {m('busy_share')} | {m('burst')} | "
+                         f"{m('txfull_pct')} |")
+        L.append("")
+        chains = sorted({k[1] for k in res if k[0] == "gateway" and k[1].startswith("chain-")})
+        if chains:
+            L.append("Through the whole chain, as testpmd counted it (Mpps, wall clock): generator sent / sink received.")
+            L.append("")
+            L.append("| window | " + " | ".join(GATEWAY_SIZES) + " |")
+            L.append("|---|" + "---|" * len(GATEWAY_SIZES))
+            for c in chains:
+                cells = [f"{stat(res, 'gateway', c, s, 'gen_mpps_wall').fmt()} / {stat(res, 'gateway', c, s, 'mpps_wall').fmt()}"
+                         for s in GATEWAY_SIZES]
+                L.append(f"| {c[len('chain-'):]} | " + " | ".join(cells) + " |")
+            L.append("")
+    for n in notes.get("gateway", []):
+        L.append(f"- {n}")
+    L.append("")
+
+    # ---- wireguard-go
+    L.append("## wireguard-go between two namespaces, iperf3 through the tunnel")
+    L.append("")
+    if not any(k[0] == "wggo" and k[1] in ("tcp", "udp") for k in res):
+        L.append("Not measured (see the stage status below).")
+    else:
+        L.append("Per core: per CPU-second of both wireguard-go processes (sender and receiver, utime + stime). "
+                 "UDP: unlimited rate, what arrived; TCP: iperf3's goodput.")
+        L.append("")
+        L.append("| test | size | Gbit/s | Mpps | wireguard-go cores busy | Gbit/s per core | Mpps per core |")
+        L.append("|---|---|---|---|---|---|---|")
+        for series in ("tcp", "udp"):
+            sizes = sorted({k[2] for k in res if k[0] == "wggo" and k[1] == series}, key=size_key)
+            for size in sizes:
+                m = lambda metric: stat(res, "wggo", series, size, metric).fmt()
+                L.append(f"| {series} | {size} | {m('gbps_wall')} | {m('mpps_wall')} | {m('cpu_cores')} | "
+                         f"{m('gbps_core')} | {m('mpps_core')} |")
+    for n in notes.get("wggo", []):
+        L.append(f"- {n}")
+    L.append("")
+
+    # ---- latency
+    L.append("## Latency at low load (ping, 100 packets/s)")
+    L.append("")
+    rows = [("latency", "rtt-wggate", "client → wggate → wireguard-go (e2e topology)"),
+            ("wggo", "rtt-wireguard-go", "wireguard-go → wireguard-go (the same job without wggate)"),
+            ("wggo", "rtt-veth", "bare veth between two namespaces (no tunnel)")]
+    if not any(stat(res, st, se, "-", "p50_us") for st, se, _ in rows):
+        L.append("Not measured (see the stage status below).")
+    else:
+        L.append("| path | RTT p50 µs | RTT p99 µs |")
+        L.append("|---|---|---|")
+        for st, se, label in rows:
+            L.append(f"| {label} | {stat(res, st, se, '-', 'p50_us').fmt()} | {stat(res, st, se, '-', 'p99_us').fmt()} |")
+        g, w = stat(res, "latency", "rtt-wggate", "-", "p50_us"), stat(res, "wggo", "rtt-wireguard-go", "-", "p50_us")
+        if g and w:
+            L.append("")
+            L.append(f"Added by wggate in place of a wireguard-go (p50): {num(g.median - w.median)} µs.")
+    for n in notes.get("latency", []):
+        L.append(f"- {n}")
+    L.append("")
+
+    # ---- plot
+    series = []
+    for engine in sorted(engines):
+        for op in ("seal", "open"):
+            pts = {s: (v[op][1], v[op][0]) for s, v in engines[engine].items() if op in v}
+            series.append((f"{op} {engine} (engine alone)", pts))
+    for d in ("encrypt", "decrypt"):
+        pts = {s: (stat(res, "gateway", d, s, "gbps_core"), stat(res, "gateway", d, s, "mpps_core"))
+               for s in GATEWAY_SIZES}
+        series.append((f"gateway {d} per worker core", pts))
+    pts = {s: (stat(res, "wggo", "udp", s, "gbps_core"), stat(res, "wggo", "udp", s, "mpps_core"))
+           for s in GATEWAY_SIZES}
+    series.append(("wireguard-go UDP (enc+dec per core)", pts))
+    title = f"wggate {date}, {host}" + (" (smoke run)" if a.smoke == "1" else "")
+    plot_err = write_plot(work, a.png, series, title)
+
+    # ---- stages and notes
+    L.append("## Stages of this run")
+    L.append("")
+    L.append("| stage | status | seconds |")
+    L.append("|---|---|---|")
+    for stage, status, secs in stages:
+        L.append(f"| {stage} | {status} | {secs} |")
+    L.append(f"| report (plot) | {'ok' if plot_err is None else 'failed: ' + plot_err} | |")
+    for stage in ("microbench", "facts"):
+        for n in notes.get(stage, []):
+            L.append(f"- {stage}: {n}")
+    L.append("")
+
+    os.makedirs(os.path.dirname(os.path.abspath(a.md)), exist_ok=True)
+    open(a.md, "w", encoding="utf-8").write("\n".join(L))
+    if plot_err is not None:
+        print(f"report: no plot: {plot_err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

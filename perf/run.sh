@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# perf/run.sh: the performance harness of issue 5, one command. Measures, repeats and writes
+# perf/results/<date>-<host>.md with a plot beside it (<date>-<host>.png):
+#
+#   facts       the machine (CPU model and flags, cores, memory, hugepages, kernel), DPDK, compiler, git commit
+#   build       meson setup (if needed) and ninja for wggate and the benchmark executables in BUILD_DIR
+#   microbench  Google Benchmark: AEAD engines (perf/crypto), dataplane stages (perf/dataplane), handshakes
+#               (perf/control), JSON with RUNS repetitions
+#   gateway     the whole gateway: dpdk-testpmd -> wggate (encrypts) -> wggate (decrypts) -> dpdk-testpmd over
+#               net_memif, 64/512/1420/IMIX, Mpps and Gbit/s per worker core and delivered (perf/lib/gateway.sh)
+#   wggo        wireguard-go between two namespaces, iperf3 TCP and UDP through it, per core (perf/lib/wggo.sh)
+#   latency     ping through the e2e topology: client -> wggate -> wireguard-go (perf/lib/latency.sh)
+#   report      perf/report.py: medians, min-max spread, targets, plot (gnuplot)
+#
+# Usage: perf/run.sh [--smoke]
+#   --smoke   every stage at its shortest (1 run, 1 s windows); results in a temporary directory, not
+#             perf/results; exits non-zero if any stage failed or could not run. Well under 2 minutes.
+# Environment:
+#   BUILD_DIR   meson build directory (default: build; set up as a release build if missing)
+#   RUNS        repetitions of every measurement (default 5; smoke 1)
+#   DURATION    seconds per measurement window (default 5; smoke 1)
+#   STAGES      stages to run (default: "facts build microbench gateway wggo latency")
+#   OUT_DIR     where the results file and plot go (default: perf/results; smoke: the work directory)
+#   SKIP_BUILD=1  use BUILD_DIR as it is
+#   PERF_GW_CPUS="shared,gen,A,B,sink"  CPU per gateway-stage process (default: see perf/lib/gateway.sh)
+# Needs root (network namespaces, DPDK) and the packages of tools/install-deps.sh. Every process a stage
+# starts is stopped by PID and every namespace, socket and DPDK runtime directory removed when it ends.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+
+smoke=0
+for arg in "$@"; do
+  case $arg in
+    --smoke) smoke=1 ;;
+    -h|--help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) echo "perf/run.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
+  esac
+done
+[ "$(id -u)" -eq 0 ] || { echo "perf/run.sh: needs root (network namespaces, DPDK)" >&2; exit 2; }
+
+build=${BUILD_DIR:-build}
+case $build in /*) ;; *) build="$root/$build" ;; esac
+export PERF_ROOT=$root PERF_BUILD=$build PERF_SMOKE=$smoke
+if [ "$smoke" = 1 ]; then
+  export RUNS=${RUNS:-1} DURATION=${DURATION:-1}
+  work=$(mktemp -d /tmp/wggate-perf-smoke.XXXXXX)
+  out_dir=${OUT_DIR:-$work}
+else
+  export RUNS=${RUNS:-5} DURATION=${DURATION:-5}
+  work=$(mktemp -d /tmp/wggate-perf.XXXXXX)
+  out_dir=${OUT_DIR:-$root/perf/results}
+fi
+export PERF_WORK=$work
+stages=${STAGES:-"facts build microbench gateway wggo latency"}
+stamp="$(date +%Y-%m-%d)-$(hostname -s)"
+mkdir -p "$out_dir"
+: >"$work/results.tsv"; : >"$work/notes.tsv"; : >"$work/facts.tsv"; : >"$work/stages.tsv"
+echo "perf/run.sh: $([ "$smoke" = 1 ] && echo smoke || echo full) run, RUNS=$RUNS DURATION=${DURATION}s," \
+  "build $build, work directory $work"
+
+# Per-stage time limit: a stage that hangs is stopped (TERM: its own trap cleans up), marked, and the rest go on.
+limit=$([ "$smoke" = 1 ] && echo 120 || echo 3600)
+
+build_stage() {
+  if [ "${SKIP_BUILD:-0}" = 1 ]; then echo "SKIP_BUILD=1: using $build as it is"; return 0; fi
+  if [ ! -f "$build/build.ninja" ]; then
+    meson setup "$build" --buildtype=release || return 1
+  fi
+  ninja -C "$build" control/wggate || return 1
+  local rc=0 t
+  for t in perf/crypto/aead_batch_bench perf/dataplane/stages_bench perf/control/handshake_bench; do
+    ninja -C "$build" "$t" || { echo "build: $t did not build" >&2; rc=2; }
+  done
+  return $rc
+}
+
+overall=0
+for stage in $stages; do
+  stage_dir="$work/$stage"
+  mkdir -p "$stage_dir"
+  start=$SECONDS
+  echo "==== $stage"
+  if [ "$stage" = build ]; then
+    build_stage >"$stage_dir/build.log" 2>&1
+    rc=$?
+    [ "$rc" -eq 0 ] || tail -n 20 "$stage_dir/build.log"
+  elif [ -f "$root/perf/lib/$stage.sh" ]; then
+    STAGE_DIR=$stage_dir timeout -s TERM -k 30 "$limit" bash "$root/perf/lib/$stage.sh" 2>&1 | tee "$stage_dir/stage.log"
+    rc=${PIPESTATUS[0]}
+  else
+    echo "perf/run.sh: no stage '$stage'" >&2
+    rc=1
+  fi
+  case $rc in
+    0) status=ok ;;
+    2) status=incomplete ;;
+    124|137) status="timed out after ${limit}s" ;;
+    *) status="failed (exit $rc)" ;;
+  esac
+  printf '%s\t%s\t%s\n' "$stage" "$status" "$((SECONDS - start))" >>"$work/stages.tsv"
+  echo "==== $stage: $status in $((SECONDS - start)) s"
+  if [ "$status" != ok ]; then
+    # Smoke: anything but ok fails the run. Full run: a stage that could not run fully is reported, and the
+    # run fails only if one failed outright.
+    if [ "$smoke" = 1 ] || [ "$status" != incomplete ]; then overall=1; fi
+  fi
+done
+
+echo "==== report"
+md="$out_dir/$stamp.md"
+png="$out_dir/$stamp.png"
+cmd="perf/run.sh$([ "$smoke" = 1 ] && echo " --smoke")"
+if python3 "$root/perf/report.py" --work "$work" --md "$md" --png "$png" --command "$cmd" --smoke "$smoke"; then
+  echo "==== results: $md"
+  echo "==== plot:    $png"
+else
+  echo "==== report: failed" >&2
+  overall=1
+fi
+echo "==== work directory (logs, raw JSON, snapshots): $work"
+exit "$overall"
