@@ -70,14 +70,10 @@ absl::Status RouteTable::apply(std::span<const RouteEdit> edits) {
     for (const RouteEdit& e : edits) e.peer ? set(1 - spare, e.prefix, *e.peer) : erase(1 - spare, e.prefix);
   }
   for (const RouteEdit& e : edits) {
-    auto it = routes_.find(e.prefix);
-    const bool v4 = e.prefix.addr.is_v4();
     if (e.peer) {
-      if (it == routes_.end() && v4) ++count_v4_;
       routes_[e.prefix] = *e.peer;
-    } else if (it != routes_.end()) {
-      if (v4) --count_v4_;
-      routes_.erase(it);
+    } else {
+      routes_.erase(e.prefix);
     }
   }
   return absl::OkStatus();

@@ -36,7 +36,6 @@ class RouteTable {
   std::optional<std::uint32_t> owner(const net::Prefix& prefix) const;
   const std::map<net::Prefix, std::uint32_t>& routes() const { return routes_; }
   std::size_t size() const { return routes_.size(); }
-  std::size_t size(std::uint8_t family) const { return family == 4 ? count_v4_ : routes_.size() - count_v4_; }
 
   // Applies `edits` in order, all at once as the workers see it. On error (a table is full) nothing changed.
   [[nodiscard]] absl::Status apply(std::span<const RouteEdit> edits);
@@ -50,7 +49,6 @@ class RouteTable {
   dp::Tables& tables_;
   std::function<void()> synchronize_;
   std::map<net::Prefix, std::uint32_t> routes_;
-  std::size_t count_v4_ = 0;
   int active_ = 0;  // index into Tables::lpm4_pair / lpm6_pair of the published copies
 };
 
