@@ -68,7 +68,7 @@ absl::Status ControlPlane::init() {
   }
   metrics_ = std::make_shared<Metrics>(Metrics::Sources{
       cfg_.gateway.name, crypto::to_base64(identity_.public_key), &tables_, workers_, &counters_,
-      own_ctx_.engine->name(), std::string(own_ctx_.engine->description())});
+      own_ctx_.engine->name(), std::string(own_ctx_.engine->description()), tsc_hz_});
   refresh_metrics();
   auto exposer = start_exposer(cfg_.gateway.metrics_address.to_string(), metrics_);
   if (!exposer.ok()) {
@@ -328,19 +328,8 @@ void ControlPlane::reload_config() {
 
 bool ControlPlane::poll_own_queues() {
   // The control thread is the writer of everything published, so it needs no QSBR registration to read it.
-  rte_mbuf* pkts[dp::kBurst];
-  std::uint16_t n = rte_eth_rx_burst(gw_.inside_port, control_queue_, pkts, dp::kBurst);
-  if (n > 0) {
-    own_ctx_.shared->counters.add(dp::Counter::rx_inside_packets, n);
-    dp::encrypt_burst(own_ctx_, std::span<rte_mbuf*>(pkts, n));
-  }
-  std::uint16_t m = rte_eth_rx_burst(gw_.outside_port, control_queue_, pkts, dp::kBurst);
-  if (m > 0) {
-    own_ctx_.shared->counters.add(dp::Counter::rx_outside_packets, m);
-    dp::decrypt_burst(own_ctx_, std::span<rte_mbuf*>(pkts, m));
-  }
-  own_ctx_.shared->stats.record_poll(n > 0 || m > 0);  // control's own slot: it is the only writer
-  return n > 0 || m > 0;
+  // Its slot (own_ctx_.id == control_queue_) has the same counters and cycle accounting as a worker's.
+  return dp::poll_once(own_ctx_);
 }
 
 void ControlPlane::run() {

@@ -140,6 +140,11 @@ void Metrics::collect_worker_stats(std::vector<MetricFamily>& out) const {
                     MetricType::Counter, {}};
   MetricFamily batch{"wggate_crypto_batch_size", "Jobs per AEAD engine call (seal: encrypt, open: decrypt)",
                      MetricType::Histogram, {}};
+  MetricFamily busy_cycles{"wggate_worker_busy_cycles_total",
+                           "TSC cycles of the poll loop iterations that received packets", MetricType::Counter, {}};
+  MetricFamily phase_cycles{"wggate_worker_phase_cycles_total",
+                            "TSC cycles of busy polls by phase (rx, crypto, tx; the rest is parsing and headers)",
+                            MetricType::Counter, {}};
   for (unsigned w = 0; w <= src_.workers; ++w) {
     const dp::WorkerStats& s = (*src_.tables->workers)[w].stats;
     const std::string worker = worker_label(w);
@@ -149,10 +154,20 @@ void Metrics::collect_worker_stats(std::vector<MetricFamily>& out) const {
         metric({{"device", src_.device}, {"worker", worker}}, static_cast<double>(s.busy_polls), MetricType::Counter));
     batch.metric.push_back(histogram({{"device", src_.device}, {"worker", worker}, {"op", "seal"}}, s.seal));
     batch.metric.push_back(histogram({{"device", src_.device}, {"worker", worker}, {"op", "open"}}, s.open));
+    busy_cycles.metric.push_back(metric({{"device", src_.device}, {"worker", worker}},
+                                        static_cast<double>(s.busy_cycles), MetricType::Counter));
+    for (std::size_t p = 0; p < static_cast<std::size_t>(dp::Phase::kCount); ++p) {
+      phase_cycles.metric.push_back(metric({{"device", src_.device}, {"worker", worker}, {"phase", dp::kPhaseNames[p]}},
+                                           static_cast<double>(s.phase_cycles[p]), MetricType::Counter));
+    }
   }
   out.push_back(std::move(polls));
   out.push_back(std::move(busy));
   out.push_back(std::move(batch));
+  out.push_back(std::move(busy_cycles));
+  out.push_back(std::move(phase_cycles));
+  out.push_back({"wggate_tsc_hz", "Time stamp counter frequency: cycles per second, to turn cycles into time",
+                 MetricType::Gauge, {metric({{"device", src_.device}}, static_cast<double>(src_.tsc_hz), MetricType::Gauge)}});
   out.push_back({"wggate_crypto_engine_info", "The AEAD batch engine every worker runs", MetricType::Gauge,
                  {metric({{"device", src_.device}, {"engine", src_.engine}, {"description", src_.engine_description}},
                          1, MetricType::Gauge)}});

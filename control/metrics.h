@@ -51,6 +51,7 @@ class Metrics : public prometheus::Collectable {
     const ControlCounters* control = nullptr;
     std::string engine;              // AeadBatchEngine::name()
     std::string engine_description;  // with library version and code path
+    std::uint64_t tsc_hz = 0;        // rte_get_tsc_hz(): the unit of the worker cycle counters
   };
 
   explicit Metrics(Sources sources);

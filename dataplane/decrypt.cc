@@ -6,6 +6,7 @@
 //   5. per packet: replay window update, activity, keypair confirmation and roaming events to control,
 //      keepalives consumed, cryptokey routing (inner source within the peer's AllowedIPs)
 //   6. L2 rewrite to the inside neighbour's MAC, tx inside
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_hash.h>
 #include <rte_lpm.h>
@@ -160,10 +161,12 @@ void decrypt_burst(WorkerContext& ctx, std::span<rte_mbuf*> pkts) {
   }
   if (np == 0) return;
 
+  const std::uint64_t crypto_start = rte_rdtsc();
   ctx.engine->open(std::span<crypto::AeadJob>(jobs, np));
+  const std::uint64_t now = rte_rdtsc();
+  ctx.shared->stats.add_cycles(Phase::crypto, now - crypto_start);
   ctx.shared->stats.open.record(np);
 
-  const std::uint64_t now = rte_rdtsc();
   rte_mbuf* out[kBurst];
   std::uint16_t no = 0;
   const noise::Keypair* confirmed = nullptr;

@@ -6,6 +6,7 @@
 //   4. reserve nonce counters once per run of packets under the same keypair
 //   5. write the outer headers, batch-seal all payloads in one engine call
 //   6. tx outside
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_lpm.h>
 #include <rte_lpm6.h>
@@ -166,10 +167,12 @@ void encrypt_burst(WorkerContext& ctx, std::span<rte_mbuf*> pkts) {
     pend[nj] = p;  // compact: pend[0..nj) now matches jobs/out
     ++nj;
   }
+  const std::uint64_t crypto_start = rte_rdtsc();
   ctx.engine->seal(std::span<crypto::AeadJob>(jobs, nj));
+  const std::uint64_t now = rte_rdtsc();
+  ctx.shared->stats.add_cycles(Phase::crypto, now - crypto_start);
   if (nj > 0) ctx.shared->stats.seal.record(nj);
 
-  const std::uint64_t now = rte_rdtsc();
   for (std::uint16_t i = 0; i < nj; ++i) {
     const Pending& p = pend[i];
     if (!p.route->endpoint.addr.is_v4()) finish_outer_v6(rte_pktmbuf_mtod(p.m, std::uint8_t*));

@@ -1,5 +1,6 @@
 #include "dataplane/worker.h"
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
@@ -20,12 +21,14 @@ void hand_to_control(WorkerContext& ctx, rte_mbuf* m, Counter why) {
 
 void send_burst(WorkerContext& ctx, std::uint16_t port, rte_mbuf** pkts, std::uint16_t n, Counter sent) {
   if (n == 0) return;
+  const std::uint64_t start = rte_rdtsc();
   const std::uint16_t done = rte_eth_tx_burst(port, static_cast<std::uint16_t>(ctx.id), pkts, n);
   ctx.shared->counters.add(sent, done);
   if (done < n) {
     rte_pktmbuf_free_bulk(pkts + done, n - done);
     ctx.shared->counters.add(Counter::drop_tx_full, n - done);
   }
+  ctx.shared->stats.add_cycles(Phase::tx, rte_rdtsc() - start);
 }
 
 bool is_inside_address(const GatewayInfo& gw, std::uint8_t family, const std::uint8_t* addr) {
@@ -36,27 +39,41 @@ bool is_inside_address(const GatewayInfo& gw, std::uint8_t family, const std::ui
   return false;
 }
 
-int worker_main(void* arg) {
-  WorkerContext& ctx = *static_cast<WorkerContext*>(arg);
+bool poll_once(WorkerContext& ctx) {
   const GatewayInfo& gw = *ctx.gw;
   const auto queue = static_cast<std::uint16_t>(ctx.id);
+  WorkerStats& stats = ctx.shared->stats;
+  rte_mbuf* pkts[kBurst];
+  // One TSC read per poll; a busy poll reads it again after each receive and each burst (worker_stats.h).
+  const std::uint64_t start = rte_rdtsc();
+  std::uint64_t mark = start;
+  std::uint16_t n = rte_eth_rx_burst(gw.inside_port, queue, pkts, kBurst);
+  bool busy = n > 0;
+  if (n > 0) {
+    stats.add_cycles(Phase::rx, rte_rdtsc() - mark);
+    ctx.shared->counters.add(Counter::rx_inside_packets, n);
+    encrypt_burst(ctx, std::span<rte_mbuf*>(pkts, n));
+    mark = rte_rdtsc();
+  }
+  n = rte_eth_rx_burst(gw.outside_port, queue, pkts, kBurst);
+  if (n > 0) {
+    busy = true;
+    stats.add_cycles(Phase::rx, rte_rdtsc() - mark);
+    ctx.shared->counters.add(Counter::rx_outside_packets, n);
+    decrypt_burst(ctx, std::span<rte_mbuf*>(pkts, n));
+    mark = rte_rdtsc();
+  }
+  if (busy) stats.busy_cycles += mark - start;
+  stats.record_poll(busy);  // busy share of the polls (metrics)
+  return busy;
+}
+
+int worker_main(void* arg) {
+  WorkerContext& ctx = *static_cast<WorkerContext*>(arg);
   rte_rcu_qsbr_thread_register(ctx.tables->qsbr, ctx.id);
   rte_rcu_qsbr_thread_online(ctx.tables->qsbr, ctx.id);
-  rte_mbuf* pkts[kBurst];
   while (!ctx.stop->load(std::memory_order_relaxed)) {
-    std::uint16_t n = rte_eth_rx_burst(gw.inside_port, queue, pkts, kBurst);
-    bool busy = n > 0;
-    if (n > 0) {
-      ctx.shared->counters.add(Counter::rx_inside_packets, n);
-      encrypt_burst(ctx, std::span<rte_mbuf*>(pkts, n));
-    }
-    n = rte_eth_rx_burst(gw.outside_port, queue, pkts, kBurst);
-    busy |= n > 0;
-    if (n > 0) {
-      ctx.shared->counters.add(Counter::rx_outside_packets, n);
-      decrypt_burst(ctx, std::span<rte_mbuf*>(pkts, n));
-    }
-    ctx.shared->stats.record_poll(busy);  // busy share of the polls (metrics)
+    poll_once(ctx);
     rte_rcu_qsbr_quiescent(ctx.tables->qsbr, ctx.id);
   }
   rte_rcu_qsbr_thread_offline(ctx.tables->qsbr, ctx.id);

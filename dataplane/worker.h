@@ -44,8 +44,13 @@ struct WorkerContext {
   const std::atomic<bool>* stop = nullptr;
 };
 
-// lcore entry point: `arg` is a WorkerContext*.
+// lcore entry point: `arg` is a WorkerContext*. Loops over poll_once until *stop, quiescent after each poll.
 int worker_main(void* arg);
+
+// One poll of queue ctx.id on both ports: a burst in from inside is encrypted, from outside decrypted. Also
+// counts the poll and times a busy one (worker_stats.h). True when it received anything. The control thread
+// calls it for its own queue pair, workers from worker_main.
+bool poll_once(WorkerContext& ctx);
 
 // The two paths, over a whole burst. Both take ownership of every mbuf: sent, handed over, or freed.
 void encrypt_burst(WorkerContext& ctx, std::span<rte_mbuf*> pkts);

@@ -1,6 +1,8 @@
 // Per-worker statistics that are not packet outcomes (those are dataplane/counters.h): how often the loop
-// polls and how often a poll found work (the busy share), and how large the crypto batches are (the AVX2
-// engine of issue 6 only pays off on full batches, so the operator needs to see them).
+// polls and how often a poll found work (the busy share), how large the crypto batches are (the AVX2
+// engine of issue 6 only pays off on full batches, so the operator needs to see them), and where the time of
+// the busy polls goes (receive, crypto, transmit, the rest), so a gateway short of its engine's rate shows why
+// on live traffic, I/O included (perf/lib/gateway.sh reports the shares).
 //
 // Thread rule: as for WorkerCounters, each worker writes only its own WorkerStats (plain increments on its own
 // cache lines, once per poll or per burst, never per packet); the metrics scrape reads and sums them from
@@ -11,6 +13,7 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 
 namespace wg::dp {
 
@@ -36,11 +39,28 @@ struct BatchHistogram {
   }
 };
 
+// Phases of a busy poll, timed with the TSC (a few rte_rdtsc() per burst, none per packet). Whatever a busy
+// poll spends outside them is parsing, lookups, replay checks and headers.
+enum class Phase : std::uint8_t {
+  rx,      // from the start of the poll to the return of an rx_burst that brought packets (the PMD's copy)
+  crypto,  // the AEAD engine call
+  tx,      // tx_burst (the PMD's copy out) and freeing what it refused
+  kCount,
+};
+inline constexpr const char* kPhaseNames[] = {"rx", "crypto", "tx"};
+static_assert(std::size(kPhaseNames) == static_cast<std::size_t>(Phase::kCount));
+
 struct alignas(64) WorkerStats {
   std::uint64_t polls = 0;       // loop iterations (each polls the inside and the outside queue)
   std::uint64_t busy_polls = 0;  // iterations that received at least one packet
   BatchHistogram seal;           // AeadBatchEngine::seal calls (encrypt path), by jobs per call
   BatchHistogram open;           // AeadBatchEngine::open calls (decrypt path)
+  // TSC cycles of the busy polls, whole and by phase. Wall-clock cycles: time the thread was descheduled
+  // lands in whatever phase it interrupted, so on a shared CPU the shares stay right and the totals do not.
+  std::uint64_t busy_cycles = 0;
+  std::uint64_t phase_cycles[static_cast<std::size_t>(Phase::kCount)] = {};
+
+  void add_cycles(Phase p, std::uint64_t cycles) { phase_cycles[static_cast<std::size_t>(p)] += cycles; }
 
   void record_poll(bool busy) {
     ++polls;

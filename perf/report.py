@@ -379,6 +379,21 @@ def main():
                          f"{m('gbps_wall')} | {m('cpu_share')} | {m('busy_share')} | {m('burst')} | "
                          f"{m('txfull_pct')} |")
         L.append("")
+        if any(stat(res, "gateway", se, sz, "share_crypto") for se in ("encrypt", "decrypt") for sz in GATEWAY_SIZES):
+            L.append("Where the measured worker's busy time went, from wggate's own TSC phase counters "
+                     "(`wggate_worker_phase_cycles_total`): % of the cycles of its busy polls. rx and tx are the "
+                     "PMD's copies in and out of the memif rings; other is parsing, lookups, replay checks, "
+                     "headers and counters. The crypto share bounds the gateway's rate at that share of what the "
+                     "engine does in this process's cache state.")
+            L.append("")
+            L.append("| direction | size | rx % | crypto % | tx % | other % |")
+            L.append("|---|---|---|---|---|---|")
+            for series in ("encrypt", "decrypt"):
+                for size in GATEWAY_SIZES:
+                    m = lambda metric: stat(res, "gateway", series, size, metric).fmt()
+                    L.append(f"| {series} | {size} | {m('share_rx')} | {m('share_crypto')} | {m('share_tx')} | "
+                             f"{m('share_other')} |")
+            L.append("")
         chains = sorted({k[1] for k in res if k[0] == "gateway" and k[1].startswith("chain-")})
         if chains:
             L.append("Through the whole chain, as testpmd counted it (Mpps, wall clock): generator sent / sink received.")

@@ -165,6 +165,7 @@ scrape() {
     /^wggate_/ && /worker="0"/ {
       name = $1; sub(/\{.*/, "", name); sub(/^wggate_/, "", name); sub(/_total$/, "", name)
       if (name == "drops") { r = $1; sub(/.*reason="/, "", r); sub(/".*/, "", r); name = "drop_" r }
+      if (name == "worker_phase_cycles") { r = $1; sub(/.*phase="/, "", r); sub(/".*/, "", r); name = "cycles_" r }
       printf "%s_%s=%s\n", p, name, $2  # as text: mawk turns numbers above 2^31 into 6-digit floats
     }'
 }
@@ -244,6 +245,19 @@ report_direction() {
   result "$series" "$size" busy_share "$run" "$(calc "$busy_cpu / $n_cpu")"
   result "$series" "$size" burst "$run" "$(calc "$n_busy > 0 ? $n_rx / $n_busy : 0")"
   result "$series" "$size" txfull_pct "$run" "$(calc "100 * $n_full / $n_pk")"
+  # Where the busy polls' time went (TSC, wggate's own phase counters): shares are right on a shared CPU.
+  local n_bc ph
+  n_bc=$(delta "$s0" "$s1" ${w}_worker_busy_cycles)
+  if [ "$n_bc" -gt 0 ]; then
+    local rest=100
+    for ph in rx crypto tx; do
+      local pct
+      pct=$(calc "100 * $(delta "$s0" "$s1" ${w}_cycles_$ph) / $n_bc")
+      result "$series" "$size" "share_$ph" "$run" "$pct"
+      rest=$(calc "$rest - $pct")
+    done
+    result "$series" "$size" share_other "$run" "$rest"
+  fi
   log "$series $size run $run: $(calc "$n_pk / $busy_cpu * 1e3") Mpps per core," \
     "$(calc "$n_done / $wall * 1e3") Mpps delivered, cpu share $(calc "$n_cpu / $wall"), busy $(calc "$busy_cpu / $n_cpu")," \
     "tx full $(calc "100 * $n_full / $n_pk")%"

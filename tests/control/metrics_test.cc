@@ -17,7 +17,8 @@ class MetricsTest : public ::testing::Test {
   MetricsTest() {
     tables_.workers = workers_.get();
     metrics_ = std::make_unique<Metrics>(
-        Metrics::Sources{"wg-test", "PUBKEY=", &tables_, kWorkers, &control_, "sodium", "libsodium 1.0.18"});
+        Metrics::Sources{"wg-test", "PUBKEY=", &tables_, kWorkers, &control_, "sodium", "libsodium 1.0.18",
+                         2'000'000'000});
   }
 
   std::string scrape() const { return prometheus::TextSerializer().Serialize(metrics_->Collect()); }
@@ -69,6 +70,22 @@ TEST_F(MetricsTest, PollsPerWorkerAndRingFullDrops) {
   // Not a packet drop: the events counter is its own family, not a drops_total reason.
   EXPECT_TRUE(has_line(text, R"(wggate_events_ring_full_total{device="wg-test",worker="1"} 5)"));
   EXPECT_EQ(text.find(R"(reason="events_ring_full")"), std::string::npos);
+}
+
+TEST_F(MetricsTest, BusyCyclesByPhasePerWorker) {
+  dp::WorkerStats& s = (*workers_)[1].stats;
+  s.busy_cycles = 1000;
+  s.add_cycles(dp::Phase::rx, 100);
+  s.add_cycles(dp::Phase::crypto, 600);
+  s.add_cycles(dp::Phase::crypto, 50);
+  s.add_cycles(dp::Phase::tx, 200);
+  const std::string text = scrape();
+  EXPECT_TRUE(has_line(text, R"(wggate_worker_busy_cycles_total{device="wg-test",worker="1"} 1000)")) << text;
+  EXPECT_TRUE(has_line(text, R"(wggate_worker_phase_cycles_total{device="wg-test",worker="1",phase="rx"} 100)"));
+  EXPECT_TRUE(has_line(text, R"(wggate_worker_phase_cycles_total{device="wg-test",worker="1",phase="crypto"} 650)"));
+  EXPECT_TRUE(has_line(text, R"(wggate_worker_phase_cycles_total{device="wg-test",worker="1",phase="tx"} 200)"));
+  EXPECT_TRUE(has_line(text, R"(wggate_worker_phase_cycles_total{device="wg-test",worker="0",phase="tx"} 0)"));
+  EXPECT_TRUE(has_line(text, R"(wggate_tsc_hz{device="wg-test"} 2000000000)"));
 }
 
 TEST_F(MetricsTest, ControlCountersAndEngine) {

@@ -150,10 +150,19 @@ expect_prom 'count(wggate_ring_entries) == 3' "prometheus-gateway-metrics" 'coun
 expect_prom 'wggate_ring_capacity{ring="to_control"} > 0' "prometheus-gateway-metrics"
 expect_prom 'sum(wggate_ring_full_drops_total) == 0' "prometheus-gateway-metrics" 'sum(wggate_ring_full_drops_total)'
 expect_prom 'count(wggate_crypto_engine_info == 1) == 1' "prometheus-gateway-metrics"
+# The busy time and its phases (worker_stats.h): every worker that saw packets spent cycles in each phase, and
+# the phases (OPERATIONS.md's query) are a part of the busy time, never more.
+expect_prom 'sum(wggate_worker_phase_cycles_total{phase="crypto"}) > 0' "prometheus-gateway-metrics"
+expect_prom 'sum(wggate_worker_phase_cycles_total{phase="rx"}) > 0' "prometheus-gateway-metrics"
+expect_prom 'sum(wggate_worker_phase_cycles_total{phase="tx"}) > 0' "prometheus-gateway-metrics"
+expect_prom 'wggate_tsc_hz > 1e8' "prometheus-gateway-metrics" 'wggate_tsc_hz'
+phase_share='sum without (phase) (wggate_worker_phase_cycles_total) / (wggate_worker_busy_cycles_total > 0)'
+expect_prom "max($phase_share) <= 1 and min($phase_share) > 0" "prometheus-gateway-metrics" "$phase_share"
 engine=$(ip netns exec "$ns_gw" curl -sf --max-time 5 http://127.0.0.1:9586/metrics |
   sed -n 's/^wggate_crypto_engine_info{.*engine="\([^"]*\)".*/\1/p')
 batches=$(prom_query 'sum(wggate_crypto_batch_size_count)')
-pass "prometheus-gateway-metrics ($batches crypto batches, 3 rings, engine $engine)"
+shares=$(prom_query "max($phase_share)")
+pass "prometheus-gateway-metrics ($batches crypto batches, 3 rings, engine $engine, phases $shares of busy cycles)"
 
 kill -TERM "$prom_pid" 2>/dev/null || true
 wait_for 30 "prometheus to exit" exited "$prom_pid"
