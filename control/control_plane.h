@@ -96,7 +96,12 @@ class ControlPlane {
   void refresh_metrics();
 
   // publisher.cc
+  // Publishes p's live keypairs, unlinks `retired`, waits one grace period and frees them.
   void publish_keypairs(Peer& p, std::vector<noise::KeypairPtr> retired);
+  // The same in two halves, so that a change to many peers waits once: link (no wait), then, after one
+  // synchronize() for all of them, free.
+  void link_keypairs(Peer& p, const std::vector<noise::KeypairPtr>& retired);
+  void free_keypairs(std::vector<noise::KeypairPtr>& retired);
   void publish_route(Peer& p);
   void set_inside_neighbor(const net::IpAddress& ip, const net::MacAddress& mac);
   void synchronize();

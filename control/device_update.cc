@@ -10,6 +10,8 @@
 //      everything and zero their worker records, so the slot can serve a new peer later
 #include <rte_mbuf.h>
 
+#include <algorithm>
+#include <iterator>
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -157,15 +159,23 @@ absl::Status ControlPlane::apply_change(const DeviceChange& c) {
   }
   if (c.fwmark) fwmark_ = *c.fwmark;
   if (key_changes) {
-    // Every session was made with the old key: drop them all; the next packet starts a new handshake.
+    // Every session was made with the old key: drop them all; the next packet starts a new handshake. One
+    // grace period for all the peers' keypairs, not one per peer.
     identity_.set(*c.private_key);
     cookie_checker_.init(identity_.public_key);
+    std::vector<noise::KeypairPtr> retired;
     for (Peer* p : peers_.all()) {
       p->handshake.precompute();
       p->handshake.clear();
       if (p->handshake_index != 0) peers_.release_index(p->handshake_index);
       p->handshake_index = 0;
-      publish_keypairs(*p, p->keypairs.clear());
+      std::vector<noise::KeypairPtr> dropped = p->keypairs.clear();
+      link_keypairs(*p, dropped);
+      std::move(dropped.begin(), dropped.end(), std::back_inserter(retired));
+    }
+    if (!retired.empty()) {
+      synchronize();
+      free_keypairs(retired);
     }
     log_notice("private key replaced; public key is now %s", crypto::to_base64(identity_.public_key).c_str());
   }

@@ -13,23 +13,32 @@ namespace wg::ctl {
 void ControlPlane::synchronize() { rte_rcu_qsbr_synchronize(tables_.qsbr, RTE_QSBR_THRID_INVALID); }
 
 void ControlPlane::publish_keypairs(Peer& p, std::vector<noise::KeypairPtr> retired) {
+  link_keypairs(p, retired);
+  if (retired.empty()) return;
+  synchronize();
+  free_keypairs(retired);
+}
+
+void ControlPlane::link_keypairs(Peer& p, const std::vector<noise::KeypairPtr>& retired) {
   // 1. Every live keypair is findable by its receiver index before it is used to send.
   for (noise::Keypair* kp : {p.keypairs.current(), p.keypairs.previous(), p.keypairs.next()}) {
     if (kp != nullptr) tables_.by_index[kp->local_index & (dp::kIndexSlots - 1)].store(kp, std::memory_order_release);
   }
   // 2. The send keypair.
   tables_.peers[p.id].send_keypair.store(p.keypairs.current(), std::memory_order_release);
-  if (retired.empty()) return;
-  // 3. Unlink what was displaced, wait for the workers, then free (Keypair's keys wipe themselves).
+  // 3. Unlink what was displaced; free_keypairs() frees it once the workers have passed a grace period.
   for (const auto& kp : retired) {
     auto& slot = tables_.by_index[kp->local_index & (dp::kIndexSlots - 1)];
     if (slot.load(std::memory_order_relaxed) == kp.get()) slot.store(nullptr, std::memory_order_release);
   }
-  synchronize();
+}
+
+void ControlPlane::free_keypairs(std::vector<noise::KeypairPtr>& retired) {
   for (auto& kp : retired) {
     peers_.release_index(kp->local_index);
-    kp.reset();
+    kp.reset();  // Keypair's keys wipe themselves
   }
+  retired.clear();
 }
 
 void ControlPlane::publish_route(Peer& p) {
