@@ -1,14 +1,17 @@
 // The "simd" batch engine (issue 6): ChaCha20-Poly1305 for a whole burst with the ChaCha20 lanes running
 // across packets (chacha20_avx2.h: eight (packet, block) pairs per AVX2 register set, including each packet's
-// block 0 that yields its Poly1305 key) and scalar 64-bit Poly1305 per packet (poly1305.h).
+// block 0 that yields its Poly1305 key) and Poly1305 across packets too (poly1305_avx2.h: four packets per
+// ymm register, each lane with its own key, refilled as packets finish; the scalar poly1305.h is its
+// reference, and takes batches of one or two packets).
 //
 // seal: one keystream pass over every packet's block 0 (into per-slot scratch: the Poly1305 keys) and its
-// payload blocks 1.., then one Poly1305 per packet over the ciphertext, tag written to job.tag.
+// payload blocks 1.., then Poly1305 over every packet's ciphertext, tag written to job.tag.
 // open: keystream pass over the block 0s only, Poly1305 over the still-encrypted payloads, each tag compared
 // in constant time (crypto_verify_16), then a second keystream pass over the payloads of the packets that
 // verified. A forged packet's payload is never written: it keeps its ciphertext (aead_batch.h).
 //
-// Needs AVX2 at run time (checked with __builtin_cpu_supports); only chacha20_avx2.cc is built with -mavx2.
+// Needs AVX2 at run time (checked with __builtin_cpu_supports); only chacha20_avx2.cc and poly1305_avx2.cc
+// are built with -mavx2.
 #pragma once
 
 #include <memory>

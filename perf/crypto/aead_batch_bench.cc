@@ -10,6 +10,9 @@
 //             engine is measured once its name is added to kOptionalEngines
 //   <size>    payload bytes per packet: 64 128 256 512 1024 1420, or "imix": 7:4:1 of 64/576/1420 bytes
 //             interleaved in one burst (19 x 64, 10 x 576, 3 x 1420 = 11236 bytes)
+//   poly1305/<impl>/<size>  the "simd" engine's MAC alone over one burst (AEAD form, RFC 8439 section 2.8):
+//             impl scalar (poly1305.h) or avx2 (poly1305_avx2.h, only where the CPU has AVX2); sizes 64,
+//             1420, imix. No cross-check here: tests/lib/crypto/poly1305_avx2_test.cc compares the two.
 // JSON fields per benchmark: items_per_second (packets/s: Mpps = /1e6), bytes_per_second (payload bytes/s:
 // Gbit/s = *8/1e9), both over CPU time (Google Benchmark's default: time the process was preempted on a busy
 // machine does not count; on an idle pinned core CPU time = real time); label (the engine's description:
@@ -30,6 +33,7 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -39,6 +43,9 @@
 #include "absl/strings/str_cat.h"
 #include "lib/crypto/aead.h"
 #include "lib/crypto/aead_batch.h"
+#include "lib/crypto/engine_simd.h"
+#include "lib/crypto/poly1305.h"
+#include "lib/crypto/poly1305_avx2.h"
 
 namespace wg::perf {
 namespace {
@@ -211,6 +218,42 @@ void register_engine(const std::string& engine, bool open) {
   add("imix", imix_lens());
 }
 
+// Poly1305 alone: the same burst's tags again and again, one Poly1305 key per packet.
+void run_poly(benchmark::State& state, void (*batch)(const crypto::simd::PolyJob*, std::size_t),
+              const std::vector<std::uint32_t>& lens) {
+  Burst burst(lens);
+  std::vector<std::array<std::uint8_t, crypto::simd::kPolyKeySize>> keys(lens.size());
+  std::vector<crypto::simd::PolyJob> jobs;
+  for (std::size_t i = 0; i < lens.size(); ++i) {
+    for (std::size_t b = 0; b < keys[i].size(); ++b) keys[i][b] = static_cast<std::uint8_t>(i * 31 + b * 7);
+    jobs.push_back({keys[i].data(), burst.jobs[i].data, lens[i], burst.jobs[i].tag});
+  }
+  for (auto _ : state) {
+    batch(jobs.data(), jobs.size());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * lens.size()));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * burst.bytes));
+}
+
+void register_poly() {
+  struct Impl {
+    const char* name;
+    void (*batch)(const crypto::simd::PolyJob*, std::size_t);
+  };
+  std::vector<Impl> impls = {{"scalar", crypto::simd::poly1305_aead_no_ad_batch}};
+  if (crypto::cpu_has_avx2()) impls.push_back({"avx2", crypto::simd::poly1305_aead_no_ad_batch_avx2});
+  for (const Impl& impl : impls) {
+    auto add = [&](const std::string& size_name, std::vector<std::uint32_t> lens) {
+      benchmark::RegisterBenchmark(("poly1305/" + std::string(impl.name) + "/" + size_name).c_str(),
+                                   [impl, lens](benchmark::State& state) { run_poly(state, impl.batch, lens); });
+    };
+    add("64", uniform_lens(64));
+    add("1420", uniform_lens(1420));
+    add("imix", imix_lens());
+  }
+}
+
 }  // namespace
 }  // namespace wg::perf
 
@@ -231,6 +274,7 @@ int main(int argc, char** argv) {
   for (const bool open : {false, true}) {
     for (const std::string& engine : measured) wg::perf::register_engine(engine, open);
   }
+  wg::perf::register_poly();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

@@ -243,7 +243,7 @@ TEST(SimdEngineFactory, NameDescriptionAndDispatch) {
   }
   ASSERT_TRUE(engine.ok()) << engine.status();
   EXPECT_EQ(std::string((*engine)->name()), "simd");
-  EXPECT_EQ((*engine)->description(), "simd avx2 (8 lanes across packets)");
+  EXPECT_EQ((*engine)->description(), "simd avx2 (across packets: ChaCha20 8 lanes, Poly1305 4 lanes)");
 }
 
 // At least kDifferentialPackets packets, every length 0..kMaxLen among them, shuffled into random batches of

@@ -1,0 +1,389 @@
+// Poly1305 across packets with AVX2 (see poly1305_avx2.h). Built with -mavx2 (lib/meson.build).
+//
+// Flow of one call: the four lanes take the first four jobs; then passes run until every lane is idle. A
+// lane's blocks are its payload's full 16-byte blocks, read in place, then its tail blocks from a small
+// per-lane buffer written when it took the job: for the AEAD, pad16 of the partial block (if any) and
+// le64(0) || le64(len), all with the 2^128 bit; for the plain MAC, the partial block with its 0x01 byte and
+// no 2^128 bit. A pass runs, in all lanes in lockstep, as many blocks as the busy lane nearest its end has
+// left (each lane's read pointer moving from payload to tail buffer on its own), so a burst of equal lengths
+// takes one pass per four packets. Then every lane that is done has its tag finished (scalar, constant time)
+// and takes the next job. Lanes left without a job shadow a busy lane and their results are dropped, so the
+// block loop never branches per lane.
+//
+// Arithmetic: h and r in radix 2^26 (five limbs in the low halves of 64-bit lanes, vpmuludq products of
+// 26 x 26 bits summed in 64 bits), r's limbs 1..4 also premultiplied by 5 since 2^130 = 5 (mod 2^130 - 5).
+// After each block the five column sums are carried in two interleaved chains (0->1->2->3 and 3->4->0->1),
+// leaving every limb below 2^26 + 2^11: small enough that the next column sums of (h + m) * r stay below 2^58.
+// The per-block cost is the 25 vpmuludq (throughput-bound: two independent 4-lane accumulators per step were
+// no faster on Zen 3 for 1420-byte packets and slower for mixed bursts, whose last lanes run alone longer).
+// r and h stay in registers across passes; a lane's new r is set up by loading the four lanes' keys as one
+// block (no scalar stores read back as vectors, which would stall store forwarding).
+//
+// Why no std:: templates or shared inline helpers here: a function instantiated in this file would be
+// compiled with AVX2, and the linker may pick that copy for callers in baseline files, which would then fault
+// on a CPU without AVX2. Everything below is intrinsics, plain loops and memcpy, in an anonymous namespace.
+#include "lib/crypto/poly1305_avx2.h"
+
+#include <immintrin.h>
+#include <string.h>  // explicit_bzero
+
+#include <cstring>
+
+namespace wg::crypto::simd {
+namespace {
+
+constexpr int kLanes = 4;
+constexpr std::uint64_t kMask26 = (std::uint64_t{1} << 26) - 1;
+constexpr std::uint64_t kHibit = std::uint64_t{1} << 24;  // 2^128 is bit 24 of limb 4
+constexpr std::size_t kIdle = ~std::size_t{0};
+// Below this many jobs the AEAD batch goes to the scalar code (poly1305.h). Measured on Zen 3 (TSC ticks for
+// the whole batch, scalar / AVX2): 1 x 64 B 147 / 392, 2 x 64 B 269 / 416, 3 x 64 B 392 / 441, 3 x 1420 B
+// 4949 / 3136, 4 x 64 B 588 / 465.
+constexpr std::size_t kMinBatch = 3;
+
+enum class Mode { kAead, kPlain };
+
+// pshufb controls: 16 bytes from kShiftDown + 16 - k move the last k bytes of a block to its start and zero
+// the rest (0x80 selects zero).
+alignas(64) constexpr std::uint8_t kShiftDown[32] = {0,    1,    2,    3,    4,    5,    6,    7,
+                                                     8,    9,    10,   11,   12,   13,   14,   15,
+                                                     0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+                                                     0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80};
+
+std::uint64_t load_le64(const std::uint8_t* p) {
+  std::uint64_t v;
+  std::memcpy(&v, p, 8);  // x86-64: little-endian already
+  return v;
+}
+
+void store_le64(std::uint8_t* p, std::uint64_t v) { std::memcpy(p, &v, 8); }
+
+// The per-lane bookkeeping of one call; h is copied out here (limb, lane) after every pass. A lane's blocks
+// are its payload's full blocks read in place, ct[0, full), then its tail blocks tail[0, total - full).
+struct Lanes {
+  alignas(32) std::uint64_t h[5][kLanes];
+  alignas(16) std::uint8_t tail[kLanes][32];
+  const std::uint8_t* key[kLanes];
+  const std::uint8_t* ct[kLanes];
+  const std::uint8_t* tp[kLanes];  // tail[l], or for an idle lane the tail of the busy lane it shadows
+  std::size_t pos[kLanes];         // bytes of the lane's blocks done
+  std::size_t full[kLanes];
+  std::size_t total[kLanes];
+  std::size_t job[kLanes];  // kIdle once the lane has no job
+  std::uint64_t tail_hibit[kLanes];
+  std::uint64_t fresh[kLanes];  // all ones: the lane took a new job (new r, h = 0) since the last pass
+};
+
+// Lane l takes job `index`: its key (r is set up at the next pass), its blocks, its tail blocks written out.
+void start(Lanes& st, int l, const PolyJob& j, std::size_t index, Mode mode) {
+  st.key[l] = j.key;
+  st.fresh[l] = ~std::uint64_t{0};
+  st.ct[l] = j.ct;
+  st.tp[l] = st.tail[l];
+  st.pos[l] = 0;
+  st.full[l] = j.len / 16 * 16;
+  st.job[l] = index;
+  std::uint8_t* t = st.tail[l];
+  const std::size_t rest = j.len % 16;
+  _mm_store_si128(reinterpret_cast<__m128i*>(t + 16), _mm_setzero_si128());
+  if (j.len >= 16) {
+    // The last 16 bytes of the payload, shifted down so its final `rest` bytes come first, zeros behind.
+    const __m128i last = _mm_loadu_si128(reinterpret_cast<const __m128i*>(j.ct + j.len - 16));
+    const __m128i shift = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kShiftDown + 16 - rest));
+    _mm_store_si128(reinterpret_cast<__m128i*>(t), _mm_shuffle_epi8(last, shift));
+  } else {
+    _mm_store_si128(reinterpret_cast<__m128i*>(t), _mm_setzero_si128());
+    if (rest != 0) std::memcpy(t, j.ct, rest);
+  }
+  if (mode == Mode::kAead) {
+    // pad16(ct) (zeros, a full block) then le64(AD length = 0) || le64(ciphertext length).
+    const std::size_t lengths = rest != 0 ? 16 : 0;
+    store_le64(t + lengths + 8, static_cast<std::uint64_t>(j.len));
+    st.total[l] = st.full[l] + lengths + 16;
+    st.tail_hibit[l] = kHibit;
+  } else {
+    // A short final block gets a 0x01 byte after it instead of the 2^128 bit (RFC 8439 section 2.5.1).
+    if (rest != 0) t[rest] = 1;
+    st.total[l] = st.full[l] + (rest != 0 ? 16 : 0);
+    st.tail_hibit[l] = 0;
+  }
+}
+
+// h mod 2^130 - 5, plus s, mod 2^128 (RFC 8439 section 2.5.1), written to the lane's tag. No branch on
+// secret data: the limbs are recombined in radix 2^64 and finished as poly1305.cc finishes.
+void finish(const Lanes& st, int l, const PolyJob& j) {
+  // Limbs are below 2^26 + 2^11, so h0 + h1 * 2^26 fits 64 bits; the limbs that straddle a word boundary
+  // go in with add-with-carry (plain 64-bit code: GCC spills unsigned __int128 temporaries to the stack).
+  const std::uint64_t ran = ~st.fresh[l];  // a lane that ran no block since its job began: h = 0
+  const std::uint64_t l0 = st.h[0][l] & ran, l1 = st.h[1][l] & ran, l2 = st.h[2][l] & ran;
+  const std::uint64_t l3 = st.h[3][l] & ran, l4 = st.h[4][l] & ran;
+  unsigned long long h0, h1, g0, g1, t0, t1;
+  unsigned char c = _addcarry_u64(0, l0 + (l1 << 26), l2 << 52, &h0);
+  c = _addcarry_u64(c, (l2 >> 12) + (l3 << 14), l4 << 40, &h1);
+  std::uint64_t h2 = (l4 >> 24) + c;
+  // Fold the bits above 2^130 first, so h < 2^130 + small and one conditional subtraction of p suffices.
+  c = _addcarry_u64(0, h0, (h2 >> 2) * 5, &h0);
+  c = _addcarry_u64(c, h1, 0, &h1);
+  h2 = (h2 & 3) + c;
+  // g = h + 5 - 2^130: if bit 130 of h + 5 is set, h >= p and g is the result.
+  c = _addcarry_u64(0, h0, 5, &g0);
+  c = _addcarry_u64(c, h1, 0, &g1);
+  const std::uint64_t use_g = 0 - ((h2 + c) >> 2);
+  h0 = (h0 & ~use_g) | (g0 & use_g);
+  h1 = (h1 & ~use_g) | (g1 & use_g);
+  c = _addcarry_u64(0, h0, load_le64(j.key + 16), &t0);
+  _addcarry_u64(c, h1, load_le64(j.key + 24), &t1);
+  store_le64(j.tag, t0);
+  store_le64(j.tag + 8, t1);
+}
+
+// The order in which lanes take the jobs: longest first, roughly (one sweep over the batch per length class),
+// so a mixed burst ends with short packets and no lane runs on alone behind one long packet.
+class Queue {
+ public:
+  // One scan up front finds the length classes present, so a uniform burst is swept once.
+  Queue(const PolyJob* jobs, std::size_t n) : jobs_(jobs), n_(n) {
+    for (std::size_t k = 0; k < n; ++k) present_ |= 1u << length_class(jobs[k].len);
+    while (sweep_ < kSweeps && (present_ >> sweep_ & 1) == 0) ++sweep_;
+  }
+  // The index of the next job, or kIdle when every job has been taken.
+  std::size_t pop() {
+    while (sweep_ < kSweeps) {
+      while (i_ < n_) {
+        const std::size_t k = i_++;
+        if (length_class(jobs_[k].len) == sweep_) return k;
+      }
+      do {
+        ++sweep_;
+      } while (sweep_ < kSweeps && (present_ >> sweep_ & 1) == 0);
+      i_ = 0;
+    }
+    return kIdle;
+  }
+
+ private:
+  static constexpr unsigned kSweeps = 3;
+  // 0: 1024 bytes and more, 1: 256..1023, 2: shorter.
+  static unsigned length_class(std::size_t len) { return len >= 1024 ? 0 : len >= 256 ? 1 : 2; }
+
+  const PolyJob* jobs_;
+  std::size_t n_;
+  std::size_t i_ = 0;
+  unsigned sweep_ = 0;
+  unsigned present_ = 0;
+};
+
+// Lane l has run all its blocks: finish it and take the next job (whose blocks may be none: the plain MAC of
+// an empty message), or go idle.
+void settle(Lanes& st, int l, const PolyJob* jobs, Queue& queue, Mode mode) {
+  while (st.pos[l] == st.total[l]) {
+    finish(st, l, jobs[st.job[l]]);
+    const std::size_t next = queue.pop();
+    if (next == kIdle) {
+      st.job[l] = kIdle;
+      return;
+    }
+    start(st, l, jobs[next], next, mode);
+  }
+}
+
+// Four 16-byte blocks, one per lane, as the low (w0) and high (w1) 64-bit halves of each.
+__attribute__((always_inline)) inline void load4(const std::uint8_t* p0, const std::uint8_t* p1,
+                                                 const std::uint8_t* p2, const std::uint8_t* p3, __m256i& w0,
+                                                 __m256i& w1) {
+  const __m256i a = _mm256_inserti128_si256(
+      _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p0))),
+      _mm_loadu_si128(reinterpret_cast<const __m128i*>(p2)), 1);
+  const __m256i b = _mm256_inserti128_si256(
+      _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p1))),
+      _mm_loadu_si128(reinterpret_cast<const __m128i*>(p3)), 1);
+  w0 = _mm256_unpacklo_epi64(a, b);  // p0.lo p1.lo | p2.lo p3.lo
+  w1 = _mm256_unpackhi_epi64(a, b);
+}
+
+// h = (h + m) * r for four lanes, m the 16-byte blocks whose low and high 64-bit halves are w0 and w1.
+__attribute__((always_inline)) inline void block4(__m256i h[5], const __m256i r[5], const __m256i s[4],
+                                                  __m256i w0, __m256i w1, __m256i hibit, __m256i mask) {
+  const __m256i a0 = _mm256_add_epi64(h[0], _mm256_and_si256(w0, mask));
+  const __m256i a1 = _mm256_add_epi64(h[1], _mm256_and_si256(_mm256_srli_epi64(w0, 26), mask));
+  const __m256i a2 = _mm256_add_epi64(
+      h[2], _mm256_and_si256(_mm256_or_si256(_mm256_srli_epi64(w0, 52), _mm256_slli_epi64(w1, 12)), mask));
+  const __m256i a3 = _mm256_add_epi64(h[3], _mm256_and_si256(_mm256_srli_epi64(w1, 14), mask));
+  const __m256i a4 = _mm256_add_epi64(h[4], _mm256_or_si256(_mm256_srli_epi64(w1, 40), hibit));
+
+  __m256i d0 = _mm256_mul_epu32(a0, r[0]);
+  __m256i d1 = _mm256_mul_epu32(a0, r[1]);
+  __m256i d2 = _mm256_mul_epu32(a0, r[2]);
+  __m256i d3 = _mm256_mul_epu32(a0, r[3]);
+  __m256i d4 = _mm256_mul_epu32(a0, r[4]);
+  d0 = _mm256_add_epi64(d0, _mm256_mul_epu32(a1, s[3]));
+  d1 = _mm256_add_epi64(d1, _mm256_mul_epu32(a1, r[0]));
+  d2 = _mm256_add_epi64(d2, _mm256_mul_epu32(a1, r[1]));
+  d3 = _mm256_add_epi64(d3, _mm256_mul_epu32(a1, r[2]));
+  d4 = _mm256_add_epi64(d4, _mm256_mul_epu32(a1, r[3]));
+  d0 = _mm256_add_epi64(d0, _mm256_mul_epu32(a2, s[2]));
+  d1 = _mm256_add_epi64(d1, _mm256_mul_epu32(a2, s[3]));
+  d2 = _mm256_add_epi64(d2, _mm256_mul_epu32(a2, r[0]));
+  d3 = _mm256_add_epi64(d3, _mm256_mul_epu32(a2, r[1]));
+  d4 = _mm256_add_epi64(d4, _mm256_mul_epu32(a2, r[2]));
+  d0 = _mm256_add_epi64(d0, _mm256_mul_epu32(a3, s[1]));
+  d1 = _mm256_add_epi64(d1, _mm256_mul_epu32(a3, s[2]));
+  d2 = _mm256_add_epi64(d2, _mm256_mul_epu32(a3, s[3]));
+  d3 = _mm256_add_epi64(d3, _mm256_mul_epu32(a3, r[0]));
+  d4 = _mm256_add_epi64(d4, _mm256_mul_epu32(a3, r[1]));
+  d0 = _mm256_add_epi64(d0, _mm256_mul_epu32(a4, s[0]));
+  d1 = _mm256_add_epi64(d1, _mm256_mul_epu32(a4, s[1]));
+  d2 = _mm256_add_epi64(d2, _mm256_mul_epu32(a4, s[2]));
+  d3 = _mm256_add_epi64(d3, _mm256_mul_epu32(a4, s[3]));
+  d4 = _mm256_add_epi64(d4, _mm256_mul_epu32(a4, r[0]));
+
+  // Two carry chains side by side: 3->4 with 0->1, 4->0 (times 5) with 1->2, 2->3 with 0->1, then 3->4.
+  __m256i c = _mm256_srli_epi64(d3, 26);
+  d3 = _mm256_and_si256(d3, mask);
+  d4 = _mm256_add_epi64(d4, c);
+  c = _mm256_srli_epi64(d0, 26);
+  d0 = _mm256_and_si256(d0, mask);
+  d1 = _mm256_add_epi64(d1, c);
+  c = _mm256_srli_epi64(d4, 26);
+  d4 = _mm256_and_si256(d4, mask);
+  d0 = _mm256_add_epi64(d0, _mm256_add_epi64(c, _mm256_slli_epi64(c, 2)));
+  c = _mm256_srli_epi64(d1, 26);
+  d1 = _mm256_and_si256(d1, mask);
+  d2 = _mm256_add_epi64(d2, c);
+  c = _mm256_srli_epi64(d2, 26);
+  d2 = _mm256_and_si256(d2, mask);
+  d3 = _mm256_add_epi64(d3, c);
+  c = _mm256_srli_epi64(d0, 26);
+  d0 = _mm256_and_si256(d0, mask);
+  d1 = _mm256_add_epi64(d1, c);
+  c = _mm256_srli_epi64(d3, 26);
+  d3 = _mm256_and_si256(d3, mask);
+  d4 = _mm256_add_epi64(d4, c);
+  h[0] = d0;
+  h[1] = d1;
+  h[2] = d2;
+  h[3] = d3;
+  h[4] = d4;
+}
+
+__m256i lane_mask(const std::uint64_t v[kLanes]) {
+  return _mm256_set_epi64x(static_cast<long long>(v[3]), static_cast<long long>(v[2]),
+                           static_cast<long long>(v[1]), static_cast<long long>(v[0]));
+}
+
+void run(const PolyJob* jobs, std::size_t n, Mode mode) {
+  Lanes st;  // every field is written before it is read
+  for (int i = 0; i < 5; ++i) _mm256_store_si256(reinterpret_cast<__m256i*>(st.h[i]), _mm256_setzero_si256());
+  Queue queue(jobs, n);
+  for (int l = 0; l < kLanes; ++l) {
+    st.job[l] = kIdle;
+    st.fresh[l] = 0;
+    st.key[l] = kShiftDown;  // any 16 readable bytes: the r of a lane that never gets a job
+    const std::size_t next = queue.pop();
+    if (next == kIdle) continue;
+    start(st, l, jobs[next], next, mode);
+    settle(st, l, jobs, queue, mode);
+  }
+  const __m256i mask = _mm256_set1_epi64x(static_cast<long long>(kMask26));
+  const __m256i clamp0 = _mm256_set1_epi64x(0x0ffffffc0fffffffLL);
+  const __m256i clamp1 = _mm256_set1_epi64x(0x0ffffffc0ffffffcLL);
+  __m256i h[5];
+  __m256i r[5];
+  __m256i s[4];  // 5 * r1 .. 5 * r4
+  for (int i = 0; i < 5; ++i) h[i] = r[i] = _mm256_setzero_si256();
+  for (int i = 0; i < 4; ++i) s[i] = _mm256_setzero_si256();
+  for (;;) {
+    // The pass runs until the first busy lane is done. The plain MAC's tail block has no 2^128 bit, so there
+    // a pass also stops where a lane moves on to its tail: the hibit vector is fixed for the pass.
+    std::size_t m = kIdle;
+    int busy = -1;
+    std::uint64_t any_fresh = 0;
+    std::uint64_t hibits[kLanes];
+    for (int l = 0; l < kLanes; ++l) {
+      any_fresh |= st.fresh[l];
+      hibits[l] = kHibit;
+      if (st.job[l] == kIdle) continue;
+      busy = l;
+      std::size_t left = st.total[l] - st.pos[l];
+      if (mode == Mode::kPlain && st.pos[l] < st.full[l]) left = st.full[l] - st.pos[l];
+      if (mode == Mode::kPlain && st.pos[l] >= st.full[l]) hibits[l] = st.tail_hibit[l];
+      if (left < m) m = left;
+    }
+    if (busy < 0) break;
+    m /= 16;
+    for (int l = 0; l < kLanes; ++l) {
+      if (st.job[l] != kIdle) continue;
+      // Idle: shadow a busy lane (same blocks, result dropped).
+      st.ct[l] = st.ct[busy];
+      st.tp[l] = st.tp[busy];
+      st.pos[l] = st.pos[busy];
+      st.full[l] = st.full[busy];
+      hibits[l] = hibits[busy];
+    }
+    if (any_fresh != 0) {
+      // Every lane's clamped r from its key (RFC 8439 section 2.5.1), split like a block; h = 0 in new lanes.
+      __m256i k0;
+      __m256i k1;
+      load4(st.key[0], st.key[1], st.key[2], st.key[3], k0, k1);
+      k0 = _mm256_and_si256(k0, clamp0);
+      k1 = _mm256_and_si256(k1, clamp1);
+      r[0] = _mm256_and_si256(k0, mask);
+      r[1] = _mm256_and_si256(_mm256_srli_epi64(k0, 26), mask);
+      r[2] = _mm256_and_si256(_mm256_or_si256(_mm256_srli_epi64(k0, 52), _mm256_slli_epi64(k1, 12)), mask);
+      r[3] = _mm256_and_si256(_mm256_srli_epi64(k1, 14), mask);
+      r[4] = _mm256_srli_epi64(k1, 40);
+      for (int i = 0; i < 4; ++i) s[i] = _mm256_add_epi64(r[i + 1], _mm256_slli_epi64(r[i + 1], 2));
+      const __m256i fresh = lane_mask(st.fresh);
+      for (int i = 0; i < 5; ++i) h[i] = _mm256_andnot_si256(fresh, h[i]);
+      for (int l = 0; l < kLanes; ++l) st.fresh[l] = 0;
+    }
+    const __m256i hibit = lane_mask(hibits);
+    // Each lane reads from q; at step sw it moves from its payload to its tail buffer (never, if it is there).
+    const std::uint8_t* q[kLanes];
+    std::size_t sw[kLanes];
+    for (int l = 0; l < kLanes; ++l) {
+      const bool in_payload = st.pos[l] < st.full[l];
+      q[l] = in_payload ? st.ct[l] + st.pos[l] : st.tp[l] + (st.pos[l] - st.full[l]);
+      sw[l] = in_payload ? (st.full[l] - st.pos[l]) / 16 : kIdle;
+    }
+    const std::uint8_t* q0 = q[0];
+    const std::uint8_t* q1 = q[1];
+    const std::uint8_t* q2 = q[2];
+    const std::uint8_t* q3 = q[3];
+    for (std::size_t b = 0; b < m; ++b, q0 += 16, q1 += 16, q2 += 16, q3 += 16) {
+      q0 = b == sw[0] ? st.tp[0] : q0;
+      q1 = b == sw[1] ? st.tp[1] : q1;
+      q2 = b == sw[2] ? st.tp[2] : q2;
+      q3 = b == sw[3] ? st.tp[3] : q3;
+      __m256i w0;
+      __m256i w1;
+      load4(q0, q1, q2, q3, w0, w1);
+      block4(h, r, s, w0, w1, hibit, mask);
+    }
+    for (int i = 0; i < 5; ++i) _mm256_store_si256(reinterpret_cast<__m256i*>(st.h[i]), h[i]);
+    for (int l = 0; l < kLanes; ++l) {
+      if (st.job[l] == kIdle) continue;
+      st.pos[l] += 16 * m;
+      settle(st, l, jobs, queue, mode);
+    }
+  }
+  // The last accumulators, and r and h in the vector registers (vzeroall). The keys are the caller's; spill
+  // slots the compiler chose on the stack are out of reach here.
+  explicit_bzero(&st, sizeof(st));
+  _mm256_zeroall();
+}
+
+}  // namespace
+
+void poly1305_aead_no_ad_batch_avx2(const PolyJob* jobs, std::size_t n) {
+  // One or two packets leave most lanes idle and the rest latency-bound: the scalar code is faster there.
+  if (n < kMinBatch) {
+    poly1305_aead_no_ad_batch(jobs, n);
+    return;
+  }
+  run(jobs, n, Mode::kAead);
+}
+
+void poly1305_batch_avx2(const PolyJob* jobs, std::size_t n) { run(jobs, n, Mode::kPlain); }
+
+}  // namespace wg::crypto::simd
