@@ -287,7 +287,7 @@ absl::Status start_fixture(const std::string& lcore) {
       g_failed = true;
     } else if (e.ok()) {
       g_gw->engines[name] = std::move(*e);
-    } else if (std::string_view(name) != "simd") {  // simd: not built yet (issue 6), not worth a line
+    } else {
       std::fprintf(stderr, "stages_bench: engine %s unavailable: %s\n", name,
                    std::string(e.status().message()).c_str());
     }

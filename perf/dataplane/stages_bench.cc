@@ -27,7 +27,7 @@
 //   decrypt/open/<engine>/<size>      AeadBatchEngine::open alone on the received payloads
 //   decrypt/route_decap/<size>        activity/event checks, inner parse, cryptokey LPM, neighbour hash, L2 rewrite
 //   decrypt/tx_null/<size>            send_burst to the net_null inside port
-//   <engine>: ipsec-mb, sodium (and simd once make_engine builds it); <size>: inner IP packet bytes 64, 512,
+//   <engine>: simd, ipsec-mb, sodium; <size>: inner IP packet bytes 64, 512,
 //   1420, or imix (7:4:1 of 64/576/1420, interleaved). Crypto payload = size padded to 16, at most the MTU.
 // JSON fields (user counters are plain fields of each benchmark object): cycles_per_packet (the headline:
 // TSC cycles per packet inside the timed calls, mean), cycles_per_packet_median (per-burst median / 32:
