@@ -23,6 +23,7 @@
 #   OUT_DIR     where the results file and plot go (default: perf/results; smoke: the work directory)
 #   SKIP_BUILD=1  use BUILD_DIR as it is
 #   PERF_GW_CPUS="shared,gen,A,B,sink"  CPU per gateway-stage process (default: see perf/lib/gateway.sh)
+#   PERF_HUGE=1  the gateway stage on 2 MB hugepages (it reserves and mounts them itself) instead of --no-huge
 # Needs root (network namespaces, DPDK) and the packages of tools/install-deps.sh. Every process a stage
 # starts is stopped by PID and every namespace, socket and DPDK runtime directory removed when it ends.
 set -uo pipefail

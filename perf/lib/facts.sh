@@ -15,7 +15,7 @@ fact "CPU flags (relevant)" "${relevant:-none of avx/avx2/avx512*/aes/vaes/pclmu
 fact "CPUs" "$(nproc) online ($(lscpu 2>/dev/null | awk -F': *' '/^Thread\(s\) per core/ { t = $2 } /^Core\(s\) per socket/ { c = $2 } /^Socket\(s\)/ { s = $2 } END { printf "%s socket(s) x %s core(s) x %s thread(s)", s, c, t }'))"
 fact "hypervisor" "$(lscpu 2>/dev/null | awk -F': *' '/^Hypervisor vendor/ { print $2 }' | grep . || echo none reported)"
 fact "memory" "$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
-fact "hugepages" "$(awk '/^HugePages_Total/ { t = $2 } /^HugePages_Free/ { f = $2 } /^Hugepagesize/ { s = $2 " " $3 } END { printf "%s reserved, %s free, %s each", t, f, s }' /proc/meminfo); this run uses none (--no-huge everywhere)"
+fact "hugepages" "$(awk '/^HugePages_Total/ { t = $2 } /^HugePages_Free/ { f = $2 } /^Hugepagesize/ { s = $2 " " $3 } END { printf "%s reserved, %s free, %s each", t, f, s }' /proc/meminfo) before the run; $([ "${PERF_HUGE:-0}" = 1 ] && echo "the gateway stage reserves and uses 2 MB pages (PERF_HUGE=1), the benchmarks run without" || echo "this run uses none (--no-huge everywhere)")"
 fact "kernel" "$(uname -sr)"
 fact "OS" "$(. /etc/os-release && echo "$PRETTY_NAME")"
 fact "load average at start" "$(cut -d' ' -f1-3 /proc/loadavg)"
