@@ -9,9 +9,10 @@
 // Lane layout: state word i (i = 0..15) of eight independent blocks is one ymm register (or 32-byte row),
 // lane l belonging to the same block in every word. The blocks come from a cursor over (stream, block) pairs,
 // so lane l may be block 0 of one packet while lane l+1 is block 17 of another under a different key. Keys
-// enter as eight 32-byte rows (one per lane) and are transposed into words 4..11; counter and nonce words are
-// written per lane. The output state is transposed again (words 0-7 and 8-15 separately) so each lane's 64
-// keystream bytes are two ymm registers, XORed into the target.
+// enter as eight 32-byte rows (one per lane) and are transposed into words 4..11; counter and nonce words
+// enter as one 16-byte row per lane and are transposed into words 12..15. The output state is transposed
+// again (words 0-7 and 8-15 separately) so each lane's 64 keystream bytes are two ymm registers, XORed into
+// the target.
 //
 // Why the rounds are assembly: the state is 16 ymm registers and the rounds need at least one more (the
 // shift temporary of the 12- and 7-bit rotations), so something must live in memory. GCC's register
@@ -26,17 +27,18 @@
 
 #include <immintrin.h>
 
+#include <cstddef>  // offsetof
+
 namespace wg::crypto::simd {
 namespace {
 
 constexpr std::uint32_t kBlockBytes = 64;
 constexpr int kLanes = 8;
 
-// One lane's job within a group: where its block's keystream goes.
+// One lane's job within a group: where its block's keystream goes. The lane's words 12..15 (counter and
+// nonce) travel separately as one 16-byte vector per lane (see run_group).
 struct Lane {
   const std::uint8_t* key;
-  std::uint32_t counter;
-  const std::uint32_t* nonce;
   std::uint8_t* out;
   std::uint32_t n;  // 1..64 bytes to XOR; 0 for an idle lane (last group of a call)
 };
@@ -248,9 +250,9 @@ inline void xor_half(std::uint8_t* out, __m256i ks, std::uint32_t n) {
   for (std::uint32_t i = 0; i < n; ++i) out[i] ^= bytes[i];
 }
 
-// Computes the blocks of lanes[0, kLanes) and XORs them into their targets. Idle lanes (n == 0) repeat
-// lane 0's input and their output is dropped.
-void run_group(const Lane* lanes) {
+// Computes the blocks of lanes[0, kLanes) and XORs them into their targets; words[l] is lane l's state words
+// 12..15. Idle lanes (n == 0) repeat lane 0's input and their output is dropped.
+void run_group(const Lane* lanes, const __m128i* words) {
   alignas(32) __m256i in[16];
   // "expand 32-byte k" (RFC 8439 section 2.3).
   in[0] = _mm256_set1_epi32(0x61707865);
@@ -262,14 +264,21 @@ void run_group(const Lane* lanes) {
     in[4 + l] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(lanes[l].key));
   }
   transpose8(in + 4);
-  alignas(32) std::uint32_t tail[4][kLanes];  // words 12..15 per lane
-  for (int l = 0; l < kLanes; ++l) {
-    tail[0][l] = lanes[l].counter;
-    tail[1][l] = lanes[l].nonce[0];
-    tail[2][l] = lanes[l].nonce[1];
-    tail[3][l] = lanes[l].nonce[2];
-  }
-  for (int w = 0; w < 4; ++w) in[12 + w] = _mm256_load_si256(reinterpret_cast<const __m256i*>(tail[w]));
+  // Words 12..15: lanes l and l + 4 share a register (low and high half), then a 4x4 transpose within each
+  // half. Built from whole-vector loads: per-lane scalar stores read back as vectors would miss store
+  // forwarding and stall the group's start.
+  const __m256i a0 = _mm256_inserti128_si256(_mm256_castsi128_si256(words[0]), words[4], 1);
+  const __m256i a1 = _mm256_inserti128_si256(_mm256_castsi128_si256(words[1]), words[5], 1);
+  const __m256i a2 = _mm256_inserti128_si256(_mm256_castsi128_si256(words[2]), words[6], 1);
+  const __m256i a3 = _mm256_inserti128_si256(_mm256_castsi128_si256(words[3]), words[7], 1);
+  const __m256i t0 = _mm256_unpacklo_epi32(a0, a1);  // words 12, 13 of lanes 0, 1 | 4, 5
+  const __m256i t1 = _mm256_unpackhi_epi32(a0, a1);  // words 14, 15
+  const __m256i t2 = _mm256_unpacklo_epi32(a2, a3);  // the same for lanes 2, 3 | 6, 7
+  const __m256i t3 = _mm256_unpackhi_epi32(a2, a3);
+  in[12] = _mm256_unpacklo_epi64(t0, t2);
+  in[13] = _mm256_unpackhi_epi64(t0, t2);
+  in[14] = _mm256_unpacklo_epi64(t1, t3);
+  in[15] = _mm256_unpackhi_epi64(t1, t3);
 
   // Transposed in place: copying the block function's output into separate arrays first made GCC move it in
   // 16-byte halves, which the transpose's 32-byte loads then could not take from the store buffer.
@@ -295,24 +304,35 @@ void run_group(const Lane* lanes) {
 
 }  // namespace
 
+// ChachaStream keeps counter and nonce side by side: a lane's words 12..15 are one 16-byte load plus its
+// block index.
+static_assert(offsetof(ChachaStream, nonce) == offsetof(ChachaStream, counter) + 4);
+
 void chacha20_xor_streams_avx2(const ChachaStream* streams, std::size_t n) {
   Lane lanes[kLanes];
+  __m128i words[kLanes];
   int filled = 0;
   for (std::size_t s = 0; s < n; ++s) {
     const ChachaStream& st = streams[s];
-    std::uint32_t counter = st.counter;
-    for (std::uint32_t off = 0; off < st.len; off += kBlockBytes, ++counter) {
+    __m128i w = _mm_loadu_si128(reinterpret_cast<const __m128i*>(reinterpret_cast<const std::uint8_t*>(&st) +
+                                                                 offsetof(ChachaStream, counter)));
+    const __m128i one = _mm_cvtsi32_si128(1);
+    for (std::uint32_t off = 0; off < st.len; off += kBlockBytes, w = _mm_add_epi32(w, one)) {
       const std::uint32_t left = st.len - off;
-      lanes[filled] = {st.key, counter, st.nonce, st.data + off, left < kBlockBytes ? left : kBlockBytes};
+      lanes[filled] = {st.key, st.data + off, left < kBlockBytes ? left : kBlockBytes};
+      words[filled] = w;
       if (++filled == kLanes) {
-        run_group(lanes);
+        run_group(lanes, words);
         filled = 0;
       }
     }
   }
   if (filled == 0) return;
-  for (int l = filled; l < kLanes; ++l) lanes[l] = {lanes[0].key, 0, lanes[0].nonce, nullptr, 0};
-  run_group(lanes);
+  for (int l = filled; l < kLanes; ++l) {
+    lanes[l] = {lanes[0].key, nullptr, 0};
+    words[l] = words[0];
+  }
+  run_group(lanes, words);
 }
 
 }  // namespace wg::crypto::simd

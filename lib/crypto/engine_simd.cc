@@ -3,8 +3,8 @@
 // Poly1305 key per job slot and the stream descriptors the kernel walks.
 #include "lib/crypto/engine_simd.h"
 
+#include <emmintrin.h>  // SSE2: baseline on x86-64
 #include <sodium/core.h>
-#include <sodium/crypto_verify_16.h>
 
 #include <algorithm>
 #include <array>
@@ -30,6 +30,16 @@ ChachaStream stream_for(const AeadJob& job, std::uint32_t block, std::uint8_t* d
           {0, static_cast<std::uint32_t>(job.counter), static_cast<std::uint32_t>(job.counter >> 32)},
           data,
           len};
+}
+
+// Whether two 16-byte tags are equal, in constant time: the bytes are compared in one vector and folded into
+// one mask, so no branch or early exit depends on where they differ; only the verdict (public) is returned.
+// Inline rather than a library call to crypto_verify_16 per packet: the calls were about 4% of an open of
+// 32 x 64-byte packets.
+bool tags_equal(const std::uint8_t* a, const std::uint8_t* b) {
+  const __m128i x = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a)),
+                                  _mm_loadu_si128(reinterpret_cast<const __m128i*>(b)));
+  return _mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_setzero_si128())) == 0xffff;
 }
 
 class SimdEngine final : public AeadBatchEngine {
@@ -84,7 +94,7 @@ class SimdEngine final : public AeadBatchEngine {
     std::size_t failed = 0;
     for (std::size_t i = 0; i < jobs.size(); ++i) {
       AeadJob& job = jobs[i];
-      job.ok = crypto_verify_16(computed_tags_[i].data(), job.tag) == 0;
+      job.ok = tags_equal(computed_tags_[i].data(), job.tag);
       if (!job.ok) {
         ++failed;
       } else if (job.len != 0) {
@@ -152,7 +162,7 @@ bool cpu_has_avx2() {
 
 absl::StatusOr<std::unique_ptr<AeadBatchEngine>> make_simd_engine() {
   if (!cpu_has_avx2()) return absl::FailedPreconditionError("simd: this CPU has no AVX2");
-  // crypto_verify_16 and the reference in cross_check() need libsodium initialised (idempotent).
+  // The reference in cross_check() needs libsodium initialised (idempotent).
   if (sodium_init() < 0) std::abort();
   auto engine = std::make_unique<SimdEngine>();
   if (absl::Status s = cross_check(*engine); !s.ok()) return s;

@@ -7,8 +7,9 @@
 // seal: one keystream pass over every packet's block 0 (into per-slot scratch: the Poly1305 keys) and its
 // payload blocks 1.., then Poly1305 over every packet's ciphertext, tag written to job.tag.
 // open: keystream pass over the block 0s only, Poly1305 over the still-encrypted payloads, each tag compared
-// in constant time (crypto_verify_16), then a second keystream pass over the payloads of the packets that
-// verified. A forged packet's payload is never written: it keeps its ciphertext (aead_batch.h).
+// in constant time (one SSE2 compare and mask, inline), then a second keystream pass over the payloads of
+// the packets that verified. A forged packet's payload is never written: it keeps its ciphertext
+// (aead_batch.h).
 //
 // Needs AVX2 at run time (checked with __builtin_cpu_supports); only chacha20_avx2.cc and poly1305_avx2.cc
 // are built with -mavx2.
