@@ -1,4 +1,5 @@
-// Every batch AEAD engine against the one-packet reference (lib/crypto/aead.h, libsodium with an empty AD):
+// Every batch AEAD engine against libsodium's one-packet AEAD with an empty AD (lib/crypto/aead.h, and directly in
+// the test packets of aead_test_packet.h):
 // RFC 8439 A.5's ciphertext (the keystream does not depend on the AD, the tag does), randomized batches
 // over every payload length 0..1500 at random alignments, single-bit flips rejected without disturbing
 // the rest of the batch and with the rejected payload zeroed, mixed valid and forged batches, keepalives,
@@ -21,6 +22,7 @@
 #include "lib/crypto/engine_ipsecmb.h"
 #include "lib/crypto/engine_simd.h"
 #include "lib/crypto/engine_sodium.h"
+#include "tests/lib/crypto/aead_test_packet.h"
 #include "tests/lib/hex.h"
 
 // Counts heap allocations while a test asks for it: seal/open run per burst on the data path and must not
@@ -56,69 +58,13 @@ namespace {
 
 using wg::testing::from_hex;
 using wg::testing::hex;
-using Buf = std::vector<std::uint8_t>;
+using testing::Buf;
+using testing::fill_random;
+using testing::jobs_for;
+using testing::same;
+using testing::TestPacket;
 
-constexpr std::size_t kGuard = 16;
-constexpr std::uint8_t kGuardByte = 0xa5;
 constexpr std::uint32_t kMaxLen = 1500;
-
-// Byte equality that builds hex strings only on failure: thousands of packets, also under ASan.
-::testing::AssertionResult same(std::span<const std::uint8_t> got, std::span<const std::uint8_t> want) {
-  if (std::equal(got.begin(), got.end(), want.begin(), want.end())) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << hex(got) << " != " << hex(want);
-}
-
-void fill_random(std::mt19937_64& rng, std::span<std::uint8_t> out) {
-  for (auto& b : out) b = static_cast<std::uint8_t>(rng());
-}
-
-// One packet in its own buffer: guard bytes, a random misalignment, payload, tag, guard bytes.
-class Packet {
- public:
-  Packet(std::mt19937_64& rng, std::uint32_t len) : len_(len), offset_(rng() % 16), counter_(rng()) {
-    fill_random(rng, key_);
-    plaintext_.resize(len);
-    fill_random(rng, plaintext_);
-    storage_.assign(kGuard + offset_ + len + kTagSize + kGuard, kGuardByte);
-    load(plaintext_);
-    expected_.resize(len + kTagSize);
-    seal(expected_, Key(std::span<const std::uint8_t, 32>(key_)), counter_, plaintext_, {});
-  }
-
-  AeadJob job() { return {key_.data(), counter_, data(), len_, data() + len_, false}; }
-  std::uint8_t* data() { return storage_.data() + kGuard + offset_; }
-  std::span<std::uint8_t> payload() { return {data(), len_}; }
-  std::span<std::uint8_t> sealed() { return {data(), len_ + kTagSize}; }
-  std::uint32_t len() const { return len_; }
-  const Buf& plaintext() const { return plaintext_; }
-  // The reference's ciphertext and tag.
-  const Buf& expected() const { return expected_; }
-
-  void load(std::span<const std::uint8_t> bytes) { std::copy(bytes.begin(), bytes.end(), data()); }
-  void load_sealed() { load(expected_); }
-  bool guards_intact() const {
-    const auto intact = [](auto first, auto last) {
-      return std::all_of(first, last, [](std::uint8_t b) { return b == kGuardByte; });
-    };
-    return intact(storage_.begin(), storage_.begin() + kGuard + offset_) &&
-           intact(storage_.end() - kGuard, storage_.end());
-  }
-
- private:
-  std::uint32_t len_;
-  std::size_t offset_;
-  std::uint64_t counter_;
-  std::array<std::uint8_t, 32> key_;
-  Buf plaintext_;
-  Buf expected_;
-  Buf storage_;
-};
-
-std::vector<AeadJob> jobs_for(std::vector<Packet>& packets) {
-  std::vector<AeadJob> jobs;
-  for (auto& p : packets) jobs.push_back(p.job());
-  return jobs;
-}
 
 class AeadBatchTest : public ::testing::TestWithParam<std::string> {
  protected:
@@ -130,7 +76,7 @@ class AeadBatchTest : public ::testing::TestWithParam<std::string> {
   }
   // aead_batch.h: a failed open leaves no plaintext: zeros, or for "simd" the ciphertext untouched (which
   // engine_simd_test.cc checks byte for byte).
-  void expect_zeroed(Packet& p) {
+  void expect_zeroed(TestPacket& p) {
     if (GetParam() == "simd") return;
     EXPECT_TRUE(same(p.payload(), Buf(p.len(), 0))) << "a rejected payload must be zeroed";
   }
@@ -184,13 +130,13 @@ TEST_P(AeadBatchTest, MatchesReferenceInRandomBatches) {
   std::size_t checked = 0;
   for (std::size_t start = 0; start < lengths.size();) {
     const std::size_t n = std::min<std::size_t>(1 + rng() % 128, lengths.size() - start);
-    std::vector<Packet> packets;
+    std::vector<TestPacket> packets;
     for (std::size_t i = 0; i < n; ++i) packets.emplace_back(rng, lengths[start + i]);
     std::vector<AeadJob> jobs = jobs_for(packets);
     ASSERT_EQ(engine_->seal(jobs), 0u);
     for (std::size_t i = 0; i < n; ++i) {
       ASSERT_TRUE(jobs[i].ok);
-      ASSERT_TRUE(same(packets[i].sealed(), packets[i].expected())) << "len " << packets[i].len();
+      ASSERT_TRUE(same(packets[i].with_tag(), packets[i].reference())) << "len " << packets[i].len();
       ASSERT_TRUE(packets[i].guards_intact());
       jobs[i].ok = false;
     }
@@ -211,9 +157,9 @@ TEST_P(AeadBatchTest, MatchesReferenceInRandomBatches) {
 TEST_P(AeadBatchTest, SingleBitFlipRejectsOnlyThatJob) {
   std::mt19937_64 rng(0xf11b);
   for (std::uint32_t victim_len : {0u, 1u, 15u, 16u, 17u, 64u, 255u, 1420u}) {
-    std::vector<Packet> packets;
+    std::vector<TestPacket> packets;
     for (int i = 0; i < 8; ++i) packets.emplace_back(rng, i == 3 ? victim_len : rng() % (kMaxLen + 1));
-    Packet& victim = packets[3];
+    TestPacket& victim = packets[3];
     std::vector<std::size_t> positions;
     for (std::size_t i = 0; i < kTagSize; ++i) positions.push_back(victim_len + i);
     if (victim_len > 0) {
@@ -226,7 +172,7 @@ TEST_P(AeadBatchTest, SingleBitFlipRejectsOnlyThatJob) {
     for (std::size_t pos : positions) {
       for (int bit = 0; bit < 8; ++bit) {
         for (auto& p : packets) p.load_sealed();
-        victim.sealed()[pos] ^= static_cast<std::uint8_t>(1u << bit);
+        victim.with_tag()[pos] ^= static_cast<std::uint8_t>(1u << bit);
         std::vector<AeadJob> jobs = jobs_for(packets);
         ASSERT_EQ(engine_->open(jobs), 1u) << "len " << victim_len << " byte " << pos << " bit " << bit;
         for (std::size_t i = 0; i < packets.size(); ++i) {
@@ -247,19 +193,19 @@ TEST_P(AeadBatchTest, MixedValidAndForgedBatches) {
   std::mt19937_64 rng(0x3a1ed);
   for (int round = 0; round < 200; ++round) {
     const std::size_t n = 1 + rng() % 128;
-    std::vector<Packet> packets;
+    std::vector<TestPacket> packets;
     for (std::size_t i = 0; i < n; ++i) packets.emplace_back(rng, rng() % (kMaxLen + 1));
     std::vector<AeadJob> jobs = jobs_for(packets);
     std::vector<bool> forged(n);
     std::array<std::uint8_t, 32> other_key{};
     fill_random(rng, other_key);
     for (std::size_t i = 0; i < n; ++i) {
-      Packet& p = packets[i];
+      TestPacket& p = packets[i];
       p.load_sealed();
       forged[i] = rng() % 3 == 0;
       if (forged[i]) {
         switch (rng() % 4) {
-          case 0: p.sealed()[rng() % p.sealed().size()] ^= std::uint8_t(1u << (rng() % 8)); break;
+          case 0: p.with_tag()[rng() % p.with_tag().size()] ^= std::uint8_t(1u << (rng() % 8)); break;
           case 1: jobs[i].counter += 1; break;
           case 2: jobs[i].key = other_key.data(); break;
           default: std::fill(jobs[i].tag, jobs[i].tag + kTagSize, 0); break;
@@ -306,11 +252,11 @@ TEST_P(AeadBatchTest, EmptySpanIsANoOp) {
 TEST_P(AeadBatchTest, SpansLongerThanMaxBatch) {
   std::mt19937_64 rng(0xc4c4);
   const std::size_t n = 2 * kMaxBatch + 77;
-  std::vector<Packet> packets;
+  std::vector<TestPacket> packets;
   for (std::size_t i = 0; i < n; ++i) packets.emplace_back(rng, rng() % 200);
   std::vector<AeadJob> jobs = jobs_for(packets);
   ASSERT_EQ(engine_->seal(jobs), 0u);
-  for (std::size_t i = 0; i < n; ++i) ASSERT_TRUE(same(packets[i].sealed(), packets[i].expected())) << i;
+  for (std::size_t i = 0; i < n; ++i) ASSERT_TRUE(same(packets[i].with_tag(), packets[i].reference())) << i;
   const std::vector<std::size_t> bad = {kMaxBatch - 1, kMaxBatch, 2 * kMaxBatch, n - 1};
   for (std::size_t i : bad) jobs[i].tag[0] ^= 1;
   ASSERT_EQ(engine_->open(jobs), bad.size());
@@ -327,7 +273,7 @@ TEST_P(AeadBatchTest, SpansLongerThanMaxBatch) {
 
 TEST_P(AeadBatchTest, SealAndOpenDoNotAllocate) {
   std::mt19937_64 rng(0xa110c);
-  std::vector<Packet> packets;
+  std::vector<TestPacket> packets;
   // No keepalives here: the second open below relies on every payload having changed under its tag.
   for (std::size_t i = 0; i < kMaxBatch + 10; ++i) packets.emplace_back(rng, 1 + rng() % kMaxLen);
   std::vector<AeadJob> jobs = jobs_for(packets);
@@ -381,7 +327,7 @@ TEST(MakeEngine, EnginesInteroperate) {
   auto ipsec = make_ipsecmb_engine();
   ASSERT_TRUE(ipsec.ok()) << ipsec.status();
   std::mt19937_64 rng(0x1e7);
-  std::vector<Packet> packets;
+  std::vector<TestPacket> packets;
   for (int i = 0; i < 64; ++i) packets.emplace_back(rng, rng() % (kMaxLen + 1));
   std::vector<AeadJob> jobs = jobs_for(packets);
   ASSERT_EQ(sodium->seal(jobs), 0u);

@@ -24,6 +24,7 @@
 #include "lib/crypto/aead_batch.h"
 #include "lib/crypto/chacha20_avx2.h"
 #include "lib/crypto/poly1305.h"
+#include "tests/lib/crypto/aead_test_packet.h"
 #include "tests/lib/hex.h"
 
 namespace wg::crypto {
@@ -31,7 +32,12 @@ namespace {
 
 using wg::testing::from_hex;
 using wg::testing::hex;
-using Buf = std::vector<std::uint8_t>;
+using testing::Buf;
+using testing::fill_random;
+using testing::jobs_for;
+using testing::same;
+using testing::TestPacket;
+using testing::wg_nonce;
 
 // Sanitizer builds run unoptimized, instrumented code: fewer random packets there (CI time), the full count in
 // release. Every length 0..kMaxLen is covered in both.
@@ -45,24 +51,6 @@ constexpr int kRandomFlipRounds = 3000;
 constexpr int kMixedRounds = 300;
 #endif
 constexpr std::uint32_t kMaxLen = 1500;
-constexpr std::size_t kGuard = 16;
-constexpr std::uint8_t kGuardByte = 0x5a;
-
-::testing::AssertionResult same(std::span<const std::uint8_t> got, std::span<const std::uint8_t> want) {
-  if (std::equal(got.begin(), got.end(), want.begin(), want.end())) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << hex(got) << " != " << hex(want);
-}
-
-void fill_random(std::mt19937_64& rng, std::span<std::uint8_t> out) {
-  for (auto& b : out) b = static_cast<std::uint8_t>(rng());
-}
-
-std::array<std::uint8_t, 12> wg_nonce(std::uint64_t counter) {
-  std::array<std::uint8_t, 12> n{};
-  for (int i = 0; i < 8; ++i) n[4 + i] = static_cast<std::uint8_t>(counter >> (8 * i));
-  return n;
-}
-
 std::uint32_t le32(const std::uint8_t* p) {
   return std::uint32_t(p[0]) | std::uint32_t(p[1]) << 8 | std::uint32_t(p[2]) << 16 | std::uint32_t(p[3]) << 24;
 }
@@ -163,55 +151,6 @@ TEST(SimdPieces, Poly1305MatchesLibsodium) {
 
 // --- The engine against libsodium ------------------------------------------------------------------------------
 
-// One packet in its own buffer (guards, random misalignment, payload, tag, guards), with libsodium's
-// ciphertext and tag for it computed separately.
-class Packet {
- public:
-  Packet(std::mt19937_64& rng, std::uint32_t len, const std::uint8_t* key, std::uint64_t counter)
-      : len_(len), offset_(rng() % 32), counter_(counter), key_(key, key + 32) {
-    plain_.resize(len);
-    fill_random(rng, plain_);
-    storage_.assign(kGuard + offset_ + len + kTagSize + kGuard, kGuardByte);
-    sealed_.resize(len + kTagSize);
-    const auto nonce = wg_nonce(counter);
-    unsigned long long tag_len = 0;
-    crypto_aead_chacha20poly1305_ietf_encrypt_detached(sealed_.data(), sealed_.data() + len, &tag_len,
-                                                       plain_.data(), len, nullptr, 0, nullptr, nonce.data(),
-                                                       key_.data());
-    load(plain_);
-  }
-  AeadJob job() { return {key_.data(), counter_, data(), len_, data() + len_, false}; }
-  std::uint8_t* data() { return storage_.data() + kGuard + offset_; }
-  std::span<std::uint8_t> payload() { return {data(), len_}; }
-  std::span<std::uint8_t> with_tag() { return {data(), len_ + kTagSize}; }
-  std::uint32_t len() const { return len_; }
-  const Buf& plaintext() const { return plain_; }
-  const Buf& sealed() const { return sealed_; }
-  void load(std::span<const std::uint8_t> bytes) { std::copy(bytes.begin(), bytes.end(), data()); }
-  void load_sealed() { load(sealed_); }
-  bool guards_intact() const {
-    const auto intact = [](auto first, auto last) {
-      return std::all_of(first, last, [](std::uint8_t b) { return b == kGuardByte; });
-    };
-    return intact(storage_.begin(), storage_.begin() + kGuard + offset_) &&
-           intact(storage_.end() - kGuard, storage_.end());
-  }
-
- private:
-  std::uint32_t len_;
-  std::size_t offset_;
-  std::uint64_t counter_;
-  Buf key_;
-  Buf plain_;
-  Buf sealed_;
-  Buf storage_;
-};
-
-std::vector<AeadJob> jobs_for(std::vector<Packet>& packets) {
-  std::vector<AeadJob> jobs;
-  for (auto& p : packets) jobs.push_back(p.job());
-  return jobs;
-}
 
 // Counters mostly random, sometimes around the 32-bit boundary (the high nonce word) and at the extremes.
 std::uint64_t random_counter(std::mt19937_64& rng) {
@@ -265,7 +204,7 @@ TEST_F(SimdEngineTest, MatchesLibsodiumInRandomBatches) {
   std::size_t checked = 0;
   for (std::size_t start = 0; start < lengths.size();) {
     const std::size_t n = std::min<std::size_t>(1 + rng() % 128, lengths.size() - start);
-    std::vector<Packet> packets;
+    std::vector<TestPacket> packets;
     packets.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {
       fill_random(rng, own_key);
@@ -276,7 +215,7 @@ TEST_F(SimdEngineTest, MatchesLibsodiumInRandomBatches) {
     ASSERT_EQ(engine_->seal(jobs), 0u);
     for (std::size_t i = 0; i < n; ++i) {
       ASSERT_TRUE(jobs[i].ok);
-      ASSERT_TRUE(same(packets[i].with_tag(), packets[i].sealed())) << "len " << packets[i].len();
+      ASSERT_TRUE(same(packets[i].with_tag(), packets[i].reference())) << "len " << packets[i].len();
       ASSERT_TRUE(packets[i].guards_intact());
       jobs[i].ok = false;
     }
@@ -294,7 +233,7 @@ TEST_F(SimdEngineTest, MatchesLibsodiumInRandomBatches) {
 
 // Opens `copies` (each a tampered or intact copy of one sealed packet) in one batch and checks that exactly
 // the tampered ones fail and keep their bytes, and the intact ones decrypt.
-void open_and_check(AeadBatchEngine& engine, std::vector<Packet>& copies, const std::vector<bool>& tampered) {
+void open_and_check(AeadBatchEngine& engine, std::vector<TestPacket>& copies, const std::vector<bool>& tampered) {
   std::vector<Buf> before;
   for (auto& p : copies) before.emplace_back(p.with_tag().begin(), p.with_tag().end());
   std::vector<AeadJob> jobs = jobs_for(copies);
@@ -321,7 +260,7 @@ TEST_F(SimdEngineTest, EveryBitFlipIsRejectedAndLeavesTheBuffer) {
     const std::uint64_t counter = rng();
     const std::size_t bits = (len + kTagSize) * 8;
     for (std::size_t first = 0; first < bits; first += 48) {
-      std::vector<Packet> copies;
+      std::vector<TestPacket> copies;
       std::vector<bool> tampered;
       std::mt19937_64 same_plaintext(len);  // every copy gets the same plaintext
       for (std::size_t bit = first; bit < std::min(bits, first + 48) + 2; ++bit) {
@@ -335,7 +274,7 @@ TEST_F(SimdEngineTest, EveryBitFlipIsRejectedAndLeavesTheBuffer) {
       std::shuffle(copies.begin(), copies.end(), rng);  // keep `tampered` in step: recompute below
       tampered.clear();
       for (auto& c : copies) tampered.push_back(!std::equal(c.with_tag().begin(), c.with_tag().end(),
-                                                            c.sealed().begin()));
+                                                            c.reference().begin()));
       ASSERT_NO_FATAL_FAILURE(open_and_check(*engine_, copies, tampered)) << "len " << len << " bit " << first;
     }
   }
@@ -345,13 +284,13 @@ TEST_F(SimdEngineTest, EveryBitFlipIsRejectedAndLeavesTheBuffer) {
 TEST_F(SimdEngineTest, RandomBitFlipsAtOtherLengths) {
   std::mt19937_64 rng(0xf1195);
   for (int round = 0; round < kRandomFlipRounds / 10; ++round) {
-    std::vector<Packet> packets;
+    std::vector<TestPacket> packets;
     std::vector<bool> tampered;
     std::array<std::uint8_t, 32> key{};
     for (int i = 0; i < 20; ++i) {
       fill_random(rng, key);
       packets.emplace_back(rng, rng() % (kMaxLen + 1), key.data(), random_counter(rng));
-      Packet& p = packets.back();
+      TestPacket& p = packets.back();
       p.load_sealed();
       tampered.push_back(i % 2 == 0);
       if (tampered.back()) p.with_tag()[rng() % p.with_tag().size()] ^= static_cast<std::uint8_t>(1u << (rng() % 8));
@@ -369,13 +308,13 @@ TEST_F(SimdEngineTest, MixedValidAndForgedBatches) {
     const std::size_t n = 1 + rng() % 128;
     fill_random(rng, key);
     fill_random(rng, other_key);
-    std::vector<Packet> packets;
+    std::vector<TestPacket> packets;
     packets.reserve(n);
     for (std::size_t i = 0; i < n; ++i) packets.emplace_back(rng, rng() % (kMaxLen + 1), key.data(), rng());
     std::vector<AeadJob> jobs = jobs_for(packets);
     std::vector<bool> forged(n);
     for (std::size_t i = 0; i < n; ++i) {
-      Packet& p = packets[i];
+      TestPacket& p = packets[i];
       p.load_sealed();
       forged[i] = rng() % 3 == 0;
       if (!forged[i]) continue;
@@ -384,9 +323,9 @@ TEST_F(SimdEngineTest, MixedValidAndForgedBatches) {
         case 1: jobs[i].counter ^= 1ULL << (rng() % 64); break;
         case 2: jobs[i].key = other_key.data(); break;
         case 3: std::fill(jobs[i].tag, jobs[i].tag + kTagSize, 0); break;
-        default: std::copy(packets[(i + 1) % n].sealed().end() - kTagSize, packets[(i + 1) % n].sealed().end(),
+        default: std::copy(packets[(i + 1) % n].reference().end() - kTagSize, packets[(i + 1) % n].reference().end(),
                            jobs[i].tag);
-                 forged[i] = !std::equal(jobs[i].tag, jobs[i].tag + kTagSize, p.sealed().end() - kTagSize);
+                 forged[i] = !std::equal(jobs[i].tag, jobs[i].tag + kTagSize, p.reference().end() - kTagSize);
       }
     }
     std::vector<Buf> before;
@@ -411,7 +350,7 @@ TEST_F(SimdEngineTest, SealThenOpenRoundTrip) {
   std::array<std::uint8_t, 32> key{};
   for (std::size_t n : {1ul, 7ul, 32ul, kMaxBatch, kMaxBatch + 1, 2 * kMaxBatch + 77}) {
     fill_random(rng, key);
-    std::vector<Packet> packets;
+    std::vector<TestPacket> packets;
     packets.reserve(n);
     for (std::size_t i = 0; i < n; ++i) packets.emplace_back(rng, rng() % (kMaxLen + 1), key.data(), rng());
     std::vector<AeadJob> jobs = jobs_for(packets);
