@@ -62,6 +62,7 @@ using testing::Buf;
 using testing::fill_random;
 using testing::jobs_for;
 using testing::same;
+using testing::seal_open_round_trip;
 using testing::TestPacket;
 
 constexpr std::uint32_t kMaxLen = 1500;
@@ -132,21 +133,8 @@ TEST_P(AeadBatchTest, MatchesReferenceInRandomBatches) {
     const std::size_t n = std::min<std::size_t>(1 + rng() % 128, lengths.size() - start);
     std::vector<TestPacket> packets;
     for (std::size_t i = 0; i < n; ++i) packets.emplace_back(rng, lengths[start + i]);
-    std::vector<AeadJob> jobs = jobs_for(packets);
-    ASSERT_EQ(engine_->seal(jobs), 0u);
-    for (std::size_t i = 0; i < n; ++i) {
-      ASSERT_TRUE(jobs[i].ok);
-      ASSERT_TRUE(same(packets[i].with_tag(), packets[i].reference())) << "len " << packets[i].len();
-      ASSERT_TRUE(packets[i].guards_intact());
-      jobs[i].ok = false;
-    }
-    ASSERT_EQ(engine_->open(jobs), 0u);
-    for (std::size_t i = 0; i < n; ++i) {
-      ASSERT_TRUE(jobs[i].ok) << "len " << packets[i].len();
-      ASSERT_TRUE(same(packets[i].payload(), packets[i].plaintext()));
-      ASSERT_TRUE(packets[i].guards_intact());
-      ++checked;
-    }
+    ASSERT_TRUE(seal_open_round_trip(*engine_, packets));
+    checked += n;
     start += n;
   }
   EXPECT_EQ(checked, 3u * (kMaxLen + 1));

@@ -100,4 +100,24 @@ inline std::vector<AeadJob> jobs_for(std::vector<TestPacket>& packets) {
   return jobs;
 }
 
+// Seals every packet in one engine call and compares with libsodium's ciphertext and tag, then opens them
+// all in one call and compares with the plaintext; the guard bytes must stay intact throughout.
+inline ::testing::AssertionResult seal_open_round_trip(AeadBatchEngine& engine, std::vector<TestPacket>& packets) {
+  std::vector<AeadJob> jobs = jobs_for(packets);
+  if (engine.seal(jobs) != 0) return ::testing::AssertionFailure() << "seal reported failures";
+  for (std::size_t i = 0; i < packets.size(); ++i) {
+    if (!jobs[i].ok) return ::testing::AssertionFailure() << "seal: job " << i << " not ok";
+    if (auto r = same(packets[i].with_tag(), packets[i].reference()); !r) return r << " (seal, len " << packets[i].len() << ")";
+    if (!packets[i].guards_intact()) return ::testing::AssertionFailure() << "seal wrote outside job " << i;
+    jobs[i].ok = false;
+  }
+  if (engine.open(jobs) != 0) return ::testing::AssertionFailure() << "open reported failures";
+  for (std::size_t i = 0; i < packets.size(); ++i) {
+    if (!jobs[i].ok) return ::testing::AssertionFailure() << "open: len " << packets[i].len() << " not ok";
+    if (auto r = same(packets[i].payload(), packets[i].plaintext()); !r) return r << " (open, len " << packets[i].len() << ")";
+    if (!packets[i].guards_intact()) return ::testing::AssertionFailure() << "open wrote outside job " << i;
+  }
+  return ::testing::AssertionSuccess();
+}
+
 }  // namespace wg::crypto::testing

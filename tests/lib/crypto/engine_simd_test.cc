@@ -36,6 +36,7 @@ using testing::Buf;
 using testing::fill_random;
 using testing::jobs_for;
 using testing::same;
+using testing::seal_open_round_trip;
 using testing::TestPacket;
 using testing::wg_nonce;
 
@@ -211,21 +212,8 @@ TEST_F(SimdEngineTest, MatchesLibsodiumInRandomBatches) {
       const std::uint8_t* key = rng() % 4 == 0 ? own_key.data() : key_pool[rng() % key_pool.size()].data();
       packets.emplace_back(rng, lengths[start + i], key, random_counter(rng));
     }
-    std::vector<AeadJob> jobs = jobs_for(packets);
-    ASSERT_EQ(engine_->seal(jobs), 0u);
-    for (std::size_t i = 0; i < n; ++i) {
-      ASSERT_TRUE(jobs[i].ok);
-      ASSERT_TRUE(same(packets[i].with_tag(), packets[i].reference())) << "len " << packets[i].len();
-      ASSERT_TRUE(packets[i].guards_intact());
-      jobs[i].ok = false;
-    }
-    ASSERT_EQ(engine_->open(jobs), 0u);
-    for (std::size_t i = 0; i < n; ++i) {
-      ASSERT_TRUE(jobs[i].ok) << "len " << packets[i].len();
-      ASSERT_TRUE(same(packets[i].payload(), packets[i].plaintext())) << "len " << packets[i].len();
-      ASSERT_TRUE(packets[i].guards_intact());
-      ++checked;
-    }
+    ASSERT_TRUE(seal_open_round_trip(*engine_, packets));
+    checked += n;
     start += n;
   }
   EXPECT_GE(checked, kDifferentialPackets);
