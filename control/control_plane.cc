@@ -326,15 +326,11 @@ void ControlPlane::reload_config() {
   log_notice("SIGHUP: %s applied: %zu peer(s)", cfg_.file.c_str(), peers_.size());
 }
 
-bool ControlPlane::poll_own_queues() {
-  // The control thread is the writer of everything published, so it needs no QSBR registration to read it.
-  // Its slot (own_ctx_.id == control_queue_) has the same counters and cycle accounting as a worker's.
-  return dp::poll_once(own_ctx_);
-}
-
 void ControlPlane::run() {
   while (!stop_.load(std::memory_order_relaxed)) {
-    bool busy = poll_own_queues();
+    // Control's own queue pair, polled as a worker polls its own (own_ctx_.id == control_queue_). Control is
+    // the writer of everything published, so it needs no QSBR registration to read it.
+    bool busy = dp::poll_once(own_ctx_);
     busy |= drain_to_control();
     busy |= drain_awaiting_neighbor();
     busy |= uapi_.poll();

@@ -53,7 +53,6 @@ class ControlPlane {
 
  private:
   // control_plane.cc
-  bool poll_own_queues();
   bool drain_to_control();
   bool drain_events();
   bool drain_awaiting_neighbor();
