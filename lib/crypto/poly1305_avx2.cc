@@ -6,9 +6,14 @@
 // le64(0) || le64(len), all with the 2^128 bit; for the plain MAC, the partial block with its 0x01 byte and
 // no 2^128 bit. A pass runs, in all lanes in lockstep, as many blocks as the busy lane nearest its end has
 // left (each lane's read pointer moving from payload to tail buffer on its own), so a burst of equal lengths
-// takes one pass per four packets. Then every lane that is done has its tag finished (scalar, constant time)
-// and takes the next job. Lanes left without a job shadow a busy lane and their results are dropped, so the
-// block loop never branches per lane.
+// takes one pass per four packets. Then, if any lane is done, the tags of all four lanes are finished at once
+// in vector form (finish4; constant time), the done lanes' tags are kept, and those lanes take the next jobs.
+// Lanes left without a job shadow a busy lane and their results are dropped, so the block loop never
+// branches per lane. The plain MAC of the empty message (no blocks) is s, written when its job is taken.
+//
+// Cost on Zen 3 (TSC ticks per 32-packet burst, AEAD form, median of 15): the per-pass work around the block
+// loop was about 72 per packet with a scalar finish per lane, 58 with finish4: 64-byte bursts 4484 -> 3601
+// (-20 %); 1424-byte bursts are unchanged (25,500; the block loop dominates).
 //
 // Arithmetic: h and r in radix 2^26 (five limbs in the low halves of 64-bit lanes, vpmuludq products of
 // 26 x 26 bits summed in 64 bits), r's limbs 1..4 also premultiplied by 5 since 2^130 = 5 (mod 2^130 - 5).
@@ -50,19 +55,13 @@ alignas(64) constexpr std::uint8_t kShiftDown[32] = {0,    1,    2,    3,    4, 
                                                      0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
                                                      0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80};
 
-std::uint64_t load_le64(const std::uint8_t* p) {
-  std::uint64_t v;
-  std::memcpy(&v, p, 8);  // x86-64: little-endian already
-  return v;
-}
-
 void store_le64(std::uint8_t* p, std::uint64_t v) { std::memcpy(p, &v, 8); }
 
-// The per-lane bookkeeping of one call; h is copied out here (limb, lane) after every pass. A lane's blocks
-// are its payload's full blocks read in place, ct[0, full), then its tail blocks tail[0, total - full).
+// The per-lane bookkeeping of one call. A lane's blocks are its payload's full blocks read in place,
+// ct[0, full), then its tail blocks tail[0, total - full).
 struct Lanes {
-  alignas(32) std::uint64_t h[5][kLanes];
   alignas(16) std::uint8_t tail[kLanes][32];
+  alignas(16) std::uint8_t discard[kLanes][16];  // where finish4 puts the tags of lanes that are not done
   const std::uint8_t* key[kLanes];
   const std::uint8_t* ct[kLanes];
   const std::uint8_t* tp[kLanes];  // tail[l], or for an idle lane the tail of the busy lane it shadows
@@ -74,8 +73,16 @@ struct Lanes {
   std::uint64_t fresh[kLanes];  // all ones: the lane took a new job (new r, h = 0) since the last pass
 };
 
+// The plain MAC of a message with no blocks (the empty message) is s alone: h = 0.
+void tag_of_empty(const PolyJob& j) { std::memcpy(j.tag, j.key + 16, 16); }
+
 // Lane l takes job `index`: its key (r is set up at the next pass), its blocks, its tail blocks written out.
-void start(Lanes& st, int l, const PolyJob& j, std::size_t index, Mode mode) {
+// Returns false, with the tag written, for a job without blocks (the plain MAC of the empty message).
+bool start(Lanes& st, int l, const PolyJob& j, std::size_t index, Mode mode) {
+  if (mode == Mode::kPlain && j.len == 0) {
+    tag_of_empty(j);
+    return false;
+  }
   st.key[l] = j.key;
   st.fresh[l] = ~std::uint64_t{0};
   st.ct[l] = j.ct;
@@ -107,34 +114,7 @@ void start(Lanes& st, int l, const PolyJob& j, std::size_t index, Mode mode) {
     st.total[l] = st.full[l] + (rest != 0 ? 16 : 0);
     st.tail_hibit[l] = 0;
   }
-}
-
-// h mod 2^130 - 5, plus s, mod 2^128 (RFC 8439 section 2.5.1), written to the lane's tag. No branch on
-// secret data: the limbs are recombined in radix 2^64 and finished as poly1305.cc finishes.
-void finish(const Lanes& st, int l, const PolyJob& j) {
-  // Limbs are below 2^26 + 2^11, so h0 + h1 * 2^26 fits 64 bits; the limbs that straddle a word boundary
-  // go in with add-with-carry (plain 64-bit code: GCC spills unsigned __int128 temporaries to the stack).
-  const std::uint64_t ran = ~st.fresh[l];  // a lane that ran no block since its job began: h = 0
-  const std::uint64_t l0 = st.h[0][l] & ran, l1 = st.h[1][l] & ran, l2 = st.h[2][l] & ran;
-  const std::uint64_t l3 = st.h[3][l] & ran, l4 = st.h[4][l] & ran;
-  unsigned long long h0, h1, g0, g1, t0, t1;
-  unsigned char c = _addcarry_u64(0, l0 + (l1 << 26), l2 << 52, &h0);
-  c = _addcarry_u64(c, (l2 >> 12) + (l3 << 14), l4 << 40, &h1);
-  std::uint64_t h2 = (l4 >> 24) + c;
-  // Fold the bits above 2^130 first, so h < 2^130 + small and one conditional subtraction of p suffices.
-  c = _addcarry_u64(0, h0, (h2 >> 2) * 5, &h0);
-  c = _addcarry_u64(c, h1, 0, &h1);
-  h2 = (h2 & 3) + c;
-  // g = h + 5 - 2^130: if bit 130 of h + 5 is set, h >= p and g is the result.
-  c = _addcarry_u64(0, h0, 5, &g0);
-  c = _addcarry_u64(c, h1, 0, &g1);
-  const std::uint64_t use_g = 0 - ((h2 + c) >> 2);
-  h0 = (h0 & ~use_g) | (g0 & use_g);
-  h1 = (h1 & ~use_g) | (g1 & use_g);
-  c = _addcarry_u64(0, h0, load_le64(j.key + 16), &t0);
-  _addcarry_u64(c, h1, load_le64(j.key + 24), &t1);
-  store_le64(j.tag, t0);
-  store_le64(j.tag + 8, t1);
+  return true;
 }
 
 // The order in which lanes take the jobs: longest first, roughly (one sweep over the batch per length class),
@@ -173,17 +153,15 @@ class Queue {
   unsigned present_ = 0;
 };
 
-// Lane l has run all its blocks: finish it and take the next job (whose blocks may be none: the plain MAC of
-// an empty message), or go idle.
-void settle(Lanes& st, int l, const PolyJob* jobs, Queue& queue, Mode mode) {
-  while (st.pos[l] == st.total[l]) {
-    finish(st, l, jobs[st.job[l]]);
+// Lane l takes the next job that has blocks, or goes idle.
+void take_next(Lanes& st, int l, const PolyJob* jobs, Queue& queue, Mode mode) {
+  for (;;) {
     const std::size_t next = queue.pop();
     if (next == kIdle) {
       st.job[l] = kIdle;
       return;
     }
-    start(st, l, jobs[next], next, mode);
+    if (start(st, l, jobs[next], next, mode)) return;
   }
 }
 
@@ -271,18 +249,85 @@ __m256i lane_mask(const std::uint64_t v[kLanes]) {
                            static_cast<long long>(v[1]), static_cast<long long>(v[0]));
 }
 
+// The tags of all four lanes: h mod 2^130 - 5, plus s, mod 2^128 (RFC 8439 section 2.5.1), lane l's to
+// tag[l]. All lanes at once in vector form, with no branch or lookup on secret data; a pass in a uniform
+// burst ends four packets at once, and even one lane costs about what the scalar code did for it.
+void finish4(const __m256i h_in[5], const std::uint8_t* const key[kLanes], std::uint8_t* const tag[kLanes],
+             __m256i mask) {
+  __m256i h0 = h_in[0], h1 = h_in[1], h2 = h_in[2], h3 = h_in[3], h4 = h_in[4];
+  // One full carry round (limbs below 2^26 + 2^11 coming in): afterwards h0, h2, h3, h4 < 2^26 and h1 <= 2^26,
+  // so h < 2^130 + 2^52 < 2p.
+  __m256i c = _mm256_srli_epi64(h0, 26);
+  h0 = _mm256_and_si256(h0, mask);
+  h1 = _mm256_add_epi64(h1, c);
+  c = _mm256_srli_epi64(h1, 26);
+  h1 = _mm256_and_si256(h1, mask);
+  h2 = _mm256_add_epi64(h2, c);
+  c = _mm256_srli_epi64(h2, 26);
+  h2 = _mm256_and_si256(h2, mask);
+  h3 = _mm256_add_epi64(h3, c);
+  c = _mm256_srli_epi64(h3, 26);
+  h3 = _mm256_and_si256(h3, mask);
+  h4 = _mm256_add_epi64(h4, c);
+  c = _mm256_srli_epi64(h4, 26);
+  h4 = _mm256_and_si256(h4, mask);
+  h0 = _mm256_add_epi64(h0, _mm256_add_epi64(c, _mm256_slli_epi64(c, 2)));
+  c = _mm256_srli_epi64(h0, 26);
+  h0 = _mm256_and_si256(h0, mask);
+  h1 = _mm256_add_epi64(h1, c);
+  // g = h + 5 - 2^130: where bit 130 of h + 5 is set, h >= p and g (its low 130 bits) is h mod p.
+  __m256i g0 = _mm256_add_epi64(h0, _mm256_set1_epi64x(5));
+  c = _mm256_srli_epi64(g0, 26);
+  g0 = _mm256_and_si256(g0, mask);
+  __m256i g1 = _mm256_add_epi64(h1, c);
+  c = _mm256_srli_epi64(g1, 26);
+  g1 = _mm256_and_si256(g1, mask);
+  __m256i g2 = _mm256_add_epi64(h2, c);
+  c = _mm256_srli_epi64(g2, 26);
+  g2 = _mm256_and_si256(g2, mask);
+  __m256i g3 = _mm256_add_epi64(h3, c);
+  c = _mm256_srli_epi64(g3, 26);
+  g3 = _mm256_and_si256(g3, mask);
+  __m256i g4 = _mm256_add_epi64(h4, c);
+  const __m256i use_g = _mm256_sub_epi64(_mm256_setzero_si256(), _mm256_srli_epi64(g4, 26));  // all ones or 0
+  g4 = _mm256_and_si256(g4, mask);
+  h0 = _mm256_blendv_epi8(h0, g0, use_g);
+  h1 = _mm256_blendv_epi8(h1, g1, use_g);
+  h2 = _mm256_blendv_epi8(h2, g2, use_g);
+  h3 = _mm256_blendv_epi8(h3, g3, use_g);
+  h4 = _mm256_blendv_epi8(h4, g4, use_g);
+  // h + s mod 2^128 in 32-bit words, each carried into the next (h1 may still be 2^26: the sums absorb it).
+  __m256i s0;
+  __m256i s1;
+  load4(key[0] + 16, key[1] + 16, key[2] + 16, key[3] + 16, s0, s1);
+  const __m256i m32 = _mm256_set1_epi64x(0xffffffffLL);
+  __m256i t = _mm256_add_epi64(_mm256_add_epi64(h0, _mm256_slli_epi64(h1, 26)), _mm256_and_si256(s0, m32));
+  const __m256i w0 = _mm256_and_si256(t, m32);
+  t = _mm256_add_epi64(_mm256_add_epi64(_mm256_srli_epi64(t, 32), _mm256_slli_epi64(h2, 20)),
+                       _mm256_srli_epi64(s0, 32));
+  const __m256i lo = _mm256_or_si256(w0, _mm256_slli_epi64(t, 32));
+  t = _mm256_add_epi64(_mm256_add_epi64(_mm256_srli_epi64(t, 32), _mm256_slli_epi64(h3, 14)),
+                       _mm256_and_si256(s1, m32));
+  const __m256i w2 = _mm256_and_si256(t, m32);
+  t = _mm256_add_epi64(_mm256_add_epi64(_mm256_srli_epi64(t, 32), _mm256_slli_epi64(h4, 8)),
+                       _mm256_srli_epi64(s1, 32));
+  const __m256i hi = _mm256_or_si256(w2, _mm256_slli_epi64(t, 32));
+  // Lane l's tag is (lo[l], hi[l]).
+  const __m256i a = _mm256_unpacklo_epi64(lo, hi);  // lanes 0 | 2
+  const __m256i b = _mm256_unpackhi_epi64(lo, hi);  // lanes 1 | 3
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(tag[0]), _mm256_castsi256_si128(a));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(tag[1]), _mm256_castsi256_si128(b));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(tag[2]), _mm256_extracti128_si256(a, 1));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(tag[3]), _mm256_extracti128_si256(b, 1));
+}
+
 void run(const PolyJob* jobs, std::size_t n, Mode mode) {
   Lanes st;  // every field is written before it is read
-  for (int i = 0; i < 5; ++i) _mm256_store_si256(reinterpret_cast<__m256i*>(st.h[i]), _mm256_setzero_si256());
   Queue queue(jobs, n);
   for (int l = 0; l < kLanes; ++l) {
-    st.job[l] = kIdle;
     st.fresh[l] = 0;
-    st.key[l] = kShiftDown;  // any 16 readable bytes: the r of a lane that never gets a job
-    const std::size_t next = queue.pop();
-    if (next == kIdle) continue;
-    start(st, l, jobs[next], next, mode);
-    settle(st, l, jobs, queue, mode);
+    st.key[l] = kShiftDown;  // any 32 readable bytes: the r and s of a lane that never gets a job
+    take_next(st, l, jobs, queue, mode);
   }
   const __m256i mask = _mm256_set1_epi64x(static_cast<long long>(kMask26));
   const __m256i clamp0 = _mm256_set1_epi64x(0x0ffffffc0fffffffLL);
@@ -360,14 +405,21 @@ void run(const PolyJob* jobs, std::size_t n, Mode mode) {
       load4(q0, q1, q2, q3, w0, w1);
       block4(h, r, s, w0, w1, hibit, mask);
     }
-    for (int i = 0; i < 5; ++i) _mm256_store_si256(reinterpret_cast<__m256i*>(st.h[i]), h[i]);
+    // Lanes that are done get their tags (all four computed at once), then take the next jobs.
+    std::uint8_t* tag[kLanes];
+    bool any_done = false;
     for (int l = 0; l < kLanes; ++l) {
-      if (st.job[l] == kIdle) continue;
-      st.pos[l] += 16 * m;
-      settle(st, l, jobs, queue, mode);
+      const bool done = st.job[l] != kIdle && (st.pos[l] += 16 * m) == st.total[l];
+      tag[l] = done ? jobs[st.job[l]].tag : st.discard[l];
+      any_done |= done;
+    }
+    if (!any_done) continue;
+    finish4(h, st.key, tag, mask);
+    for (int l = 0; l < kLanes; ++l) {
+      if (tag[l] != st.discard[l]) take_next(st, l, jobs, queue, mode);
     }
   }
-  // The last accumulators, and r and h in the vector registers (vzeroall). The keys are the caller's; spill
+  // The bookkeeping (tail blocks, discarded tags), and r and h in the vector registers (vzeroall). The keys are the caller's; spill
   // slots the compiler chose on the stack are out of reach here.
   explicit_bzero(&st, sizeof(st));
   _mm256_zeroall();
