@@ -238,15 +238,25 @@ inline void transpose8(__m256i r[8]) {
   r[7] = _mm256_permute2x128_si256(u3, u7, 0x31);
 }
 
-// XORs 32 keystream bytes (or the first n of them) into out.
+// XORs 32 keystream bytes (or the first n of them) into out. WireGuard pads payloads to 16 bytes, so a
+// partial half is almost always one 16-byte piece; single bytes only for other callers.
 inline void xor_half(std::uint8_t* out, __m256i ks, std::uint32_t n) {
   if (n >= 32) {
     const __m256i d = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(out));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), _mm256_xor_si256(d, ks));
     return;
   }
-  alignas(32) std::uint8_t bytes[32];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(bytes), ks);
+  __m128i k = _mm256_castsi256_si128(ks);
+  if (n >= 16) {
+    const __m128i d = _mm_loadu_si128(reinterpret_cast<const __m128i*>(out));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_xor_si128(d, k));
+    k = _mm256_extracti128_si256(ks, 1);
+    out += 16;
+    n -= 16;
+  }
+  if (n == 0) return;
+  alignas(16) std::uint8_t bytes[16];
+  _mm_store_si128(reinterpret_cast<__m128i*>(bytes), k);
   for (std::uint32_t i = 0; i < n; ++i) out[i] ^= bytes[i];
 }
 
@@ -259,11 +269,21 @@ void run_group(const Lane* lanes, const __m128i* words) {
   in[1] = _mm256_set1_epi32(0x3320646e);
   in[2] = _mm256_set1_epi32(0x79622d32);
   in[3] = _mm256_set1_epi32(0x6b206574);
-  // Per-lane words 4..11 (the key), transposed so that row i holds word 4+i of every lane.
-  for (int l = 0; l < kLanes; ++l) {
-    in[4 + l] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(lanes[l].key));
+  // Per-lane words 4..11 (the key), so that row i holds word 4+i of every lane: broadcast when the whole
+  // group has one key (one peer's burst, or one long packet), else transposed from one row per lane.
+  bool one_key = true;
+  for (int l = 1; l < kLanes; ++l) one_key &= lanes[l].key == lanes[0].key;
+  if (one_key) {
+    const std::uint8_t* key = lanes[0].key;
+    for (int i = 0; i < 8; ++i) {
+      in[4 + i] = _mm256_broadcastd_epi32(_mm_loadu_si32(key + 4 * i));
+    }
+  } else {
+    for (int l = 0; l < kLanes; ++l) {
+      in[4 + l] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(lanes[l].key));
+    }
+    transpose8(in + 4);
   }
-  transpose8(in + 4);
   // Words 12..15: lanes l and l + 4 share a register (low and high half), then a 4x4 transpose within each
   // half. Built from whole-vector loads: per-lane scalar stores read back as vectors would miss store
   // forwarding and stall the group's start.

@@ -32,6 +32,7 @@
 #include <immintrin.h>
 #include <string.h>  // explicit_bzero
 
+#include <cstddef>  // offsetof
 #include <cstring>
 
 namespace wg::crypto::simd {
@@ -45,6 +46,9 @@ constexpr std::size_t kIdle = ~std::size_t{0};
 // the whole batch, scalar / AVX2): 1 x 64 B 147 / 392, 2 x 64 B 269 / 416, 3 x 64 B 392 / 441, 3 x 1420 B
 // 4949 / 3136, 4 x 64 B 588 / 465.
 constexpr std::size_t kMinBatch = 3;
+// Passes of at least this many blocks run two blocks per step, which needs r^2 set up first (about one
+// block's work) whenever a lane has taken a new job.
+constexpr std::size_t kPairMin = 8;
 
 enum class Mode { kAead, kPlain };
 
@@ -179,70 +183,243 @@ __attribute__((always_inline)) inline void load4(const std::uint8_t* p0, const s
   w1 = _mm256_unpackhi_epi64(a, b);
 }
 
-// h = (h + m) * r for four lanes, m the 16-byte blocks whose low and high 64-bit halves are w0 and w1.
-__attribute__((always_inline)) inline void block4(__m256i h[5], const __m256i r[5], const __m256i s[4],
-                                                  __m256i w0, __m256i w1, __m256i hibit, __m256i mask) {
-  const __m256i a0 = _mm256_add_epi64(h[0], _mm256_and_si256(w0, mask));
-  const __m256i a1 = _mm256_add_epi64(h[1], _mm256_and_si256(_mm256_srli_epi64(w0, 26), mask));
-  const __m256i a2 = _mm256_add_epi64(
-      h[2], _mm256_and_si256(_mm256_or_si256(_mm256_srli_epi64(w0, 52), _mm256_slli_epi64(w1, 12)), mask));
-  const __m256i a3 = _mm256_add_epi64(h[3], _mm256_and_si256(_mm256_srli_epi64(w1, 14), mask));
-  const __m256i a4 = _mm256_add_epi64(h[4], _mm256_or_si256(_mm256_srli_epi64(w1, 40), hibit));
+// What the block loop (blocks4) reads and updates: r, r^2 and 5 times their limbs 1..4, this pass's 2^128
+// bits, the 26-bit mask, h, and where each lane's reads move to its tail buffer.
+struct alignas(32) Kernel {
+  __m256i r[5];
+  __m256i s[4];  // 5 * r1 .. 5 * r4
+  __m256i hibit;
+  __m256i mask;
+  const std::uint8_t* tp[kLanes];  // lane l's reads jump here at block sw[l] (its tail buffer)
+  std::size_t sw[kLanes];
+  __m256i r2[5];  // r^2, for two blocks per step
+  __m256i s2[4];
+};
 
-  __m256i d0 = _mm256_mul_epu32(a0, r[0]);
-  __m256i d1 = _mm256_mul_epu32(a0, r[1]);
-  __m256i d2 = _mm256_mul_epu32(a0, r[2]);
-  __m256i d3 = _mm256_mul_epu32(a0, r[3]);
-  __m256i d4 = _mm256_mul_epu32(a0, r[4]);
-  d0 = _mm256_add_epi64(d0, _mm256_mul_epu32(a1, s[3]));
-  d1 = _mm256_add_epi64(d1, _mm256_mul_epu32(a1, r[0]));
-  d2 = _mm256_add_epi64(d2, _mm256_mul_epu32(a1, r[1]));
-  d3 = _mm256_add_epi64(d3, _mm256_mul_epu32(a1, r[2]));
-  d4 = _mm256_add_epi64(d4, _mm256_mul_epu32(a1, r[3]));
-  d0 = _mm256_add_epi64(d0, _mm256_mul_epu32(a2, s[2]));
-  d1 = _mm256_add_epi64(d1, _mm256_mul_epu32(a2, s[3]));
-  d2 = _mm256_add_epi64(d2, _mm256_mul_epu32(a2, r[0]));
-  d3 = _mm256_add_epi64(d3, _mm256_mul_epu32(a2, r[1]));
-  d4 = _mm256_add_epi64(d4, _mm256_mul_epu32(a2, r[2]));
-  d0 = _mm256_add_epi64(d0, _mm256_mul_epu32(a3, s[1]));
-  d1 = _mm256_add_epi64(d1, _mm256_mul_epu32(a3, s[2]));
-  d2 = _mm256_add_epi64(d2, _mm256_mul_epu32(a3, s[3]));
-  d3 = _mm256_add_epi64(d3, _mm256_mul_epu32(a3, r[0]));
-  d4 = _mm256_add_epi64(d4, _mm256_mul_epu32(a3, r[1]));
-  d0 = _mm256_add_epi64(d0, _mm256_mul_epu32(a4, s[0]));
-  d1 = _mm256_add_epi64(d1, _mm256_mul_epu32(a4, s[1]));
-  d2 = _mm256_add_epi64(d2, _mm256_mul_epu32(a4, s[2]));
-  d3 = _mm256_add_epi64(d3, _mm256_mul_epu32(a4, s[3]));
-  d4 = _mm256_add_epi64(d4, _mm256_mul_epu32(a4, r[0]));
+// Register plan of blocks4 (AT&T syntax: "op src2, src1, dst" computes dst = src1 op src2). h lives in
+// ymm0-4 for the whole loop, the column sums in ymm5-9, three temporaries in ymm10-12, the mask in ymm13 and
+// the message in ymm14-15 (temporaries too once it is split). r, r^2, their multiples of 5 and the 2^128
+// bits are vpmuludq/vpor memory operands: loads are cheap, while intrinsics had GCC group the products first
+// and spill a third of them to the stack and back on every block.
+#define WG_H0 "%t[h0]"
+#define WG_H1 "%t[h1]"
+#define WG_H2 "%t[h2]"
+#define WG_H3 "%t[h3]"
+#define WG_H4 "%t[h4]"
+#define WG_D0 "%%ymm5"
+#define WG_D1 "%%ymm6"
+#define WG_D2 "%%ymm7"
+#define WG_D3 "%%ymm8"
+#define WG_D4 "%%ymm9"
+#define WG_T0 "%%ymm10"
+#define WG_T1 "%%ymm11"
+#define WG_T2 "%%ymm12"
+#define WG_M "%%ymm13"
+#define WG_W0 "%%ymm14"
+#define WG_W1 "%%ymm15"
+#define WG_R(i) #i "*32(%[k])"
+#define WG_S(i) "(160+" #i "*32)(%[k])"
+#define WG_HIBIT "288(%[k])"
+#define WG_MASK "320(%[k])"
+#define WG_TP(l) "(352+" #l "*8)(%[k])"
+#define WG_SW(l) "(384+" #l "*8)(%[k])"
+#define WG_R2(i) "(416+" #i "*32)(%[k])"
+#define WG_S2(i) "(576+" #i "*32)(%[k])"
 
-  // Two carry chains side by side: 3->4 with 0->1, 4->0 (times 5) with 1->2, 2->3 with 0->1, then 3->4.
-  __m256i c = _mm256_srli_epi64(d3, 26);
-  d3 = _mm256_and_si256(d3, mask);
-  d4 = _mm256_add_epi64(d4, c);
-  c = _mm256_srli_epi64(d0, 26);
-  d0 = _mm256_and_si256(d0, mask);
-  d1 = _mm256_add_epi64(d1, c);
-  c = _mm256_srli_epi64(d4, 26);
-  d4 = _mm256_and_si256(d4, mask);
-  d0 = _mm256_add_epi64(d0, _mm256_add_epi64(c, _mm256_slli_epi64(c, 2)));
-  c = _mm256_srli_epi64(d1, 26);
-  d1 = _mm256_and_si256(d1, mask);
-  d2 = _mm256_add_epi64(d2, c);
-  c = _mm256_srli_epi64(d2, 26);
-  d2 = _mm256_and_si256(d2, mask);
-  d3 = _mm256_add_epi64(d3, c);
-  c = _mm256_srli_epi64(d0, 26);
-  d0 = _mm256_and_si256(d0, mask);
-  d1 = _mm256_add_epi64(d1, c);
-  c = _mm256_srli_epi64(d3, 26);
-  d3 = _mm256_and_si256(d3, mask);
-  d4 = _mm256_add_epi64(d4, c);
-  h[0] = d0;
-  h[1] = d1;
-  h[2] = d2;
-  h[3] = d3;
-  h[4] = d4;
+// Lane l's read pointer moves to its tail buffer if this is block sw[l] (branch-free).
+#define WG_POINTERS                         \
+  "cmpq " WG_SW(0) ", %[b]\n\t"             \
+  "cmoveq " WG_TP(0) ", %[q0]\n\t"          \
+  "cmpq " WG_SW(1) ", %[b]\n\t"             \
+  "cmoveq " WG_TP(1) ", %[q1]\n\t"          \
+  "cmpq " WG_SW(2) ", %[b]\n\t"             \
+  "cmoveq " WG_TP(2) ", %[q2]\n\t"          \
+  "cmpq " WG_SW(3) ", %[b]\n\t"             \
+  "cmoveq " WG_TP(3) ", %[q3]\n\t"
+// The four lanes' blocks: T0 = their low 64-bit halves, W1 = their high halves.
+#define WG_LOAD                                                    \
+  "vmovdqu (%[q0]), %%xmm14\n\t"                                   \
+  "vinserti128 $1, (%[q2]), " WG_W0 ", " WG_W0 "\n\t"              \
+  "vmovdqu (%[q1]), %%xmm15\n\t"                                   \
+  "vinserti128 $1, (%[q3]), " WG_W1 ", " WG_W1 "\n\t"              \
+  "vpunpcklqdq " WG_W1 ", " WG_W0 ", " WG_T0 "\n\t"                \
+  "vpunpckhqdq " WG_W1 ", " WG_W0 ", " WG_W1 "\n\t"
+// The block as 26-bit limbs (the 2^128 bit into limb 4), added to h (op = vpaddq) or put in h's registers.
+#define WG_SPLIT_ADD                                                                                   \
+  "vpand " WG_M ", " WG_T0 ", " WG_T1 "\n\t"                                                           \
+  "vpaddq " WG_T1 ", " WG_H0 ", " WG_H0 "\n\t"                                                         \
+  "vpsrlq $26, " WG_T0 ", " WG_T1 "\n\t"                                                               \
+  "vpand " WG_M ", " WG_T1 ", " WG_T1 "\n\t"                                                           \
+  "vpaddq " WG_T1 ", " WG_H1 ", " WG_H1 "\n\t"                                                         \
+  "vpsrlq $52, " WG_T0 ", " WG_T1 "\n\t"                                                               \
+  "vpsllq $12, " WG_W1 ", " WG_T2 "\n\t"                                                               \
+  "vpor " WG_T2 ", " WG_T1 ", " WG_T1 "\n\t"                                                           \
+  "vpand " WG_M ", " WG_T1 ", " WG_T1 "\n\t"                                                           \
+  "vpaddq " WG_T1 ", " WG_H2 ", " WG_H2 "\n\t"                                                         \
+  "vpsrlq $14, " WG_W1 ", " WG_T1 "\n\t"                                                               \
+  "vpand " WG_M ", " WG_T1 ", " WG_T1 "\n\t"                                                           \
+  "vpaddq " WG_T1 ", " WG_H3 ", " WG_H3 "\n\t"                                                         \
+  "vpsrlq $40, " WG_W1 ", " WG_T1 "\n\t"                                                               \
+  "vpor " WG_HIBIT ", " WG_T1 ", " WG_T1 "\n\t"                                                        \
+  "vpaddq " WG_T1 ", " WG_H4 ", " WG_H4 "\n\t"
+#define WG_SPLIT_SET                                                                                   \
+  "vpand " WG_M ", " WG_T0 ", " WG_H0 "\n\t"                                                           \
+  "vpsrlq $26, " WG_T0 ", " WG_H1 "\n\t"                                                               \
+  "vpand " WG_M ", " WG_H1 ", " WG_H1 "\n\t"                                                           \
+  "vpsrlq $52, " WG_T0 ", " WG_H2 "\n\t"                                                               \
+  "vpsllq $12, " WG_W1 ", " WG_T2 "\n\t"                                                               \
+  "vpor " WG_T2 ", " WG_H2 ", " WG_H2 "\n\t"                                                           \
+  "vpand " WG_M ", " WG_H2 ", " WG_H2 "\n\t"                                                           \
+  "vpsrlq $14, " WG_W1 ", " WG_H3 "\n\t"                                                               \
+  "vpand " WG_M ", " WG_H3 ", " WG_H3 "\n\t"                                                           \
+  "vpsrlq $40, " WG_W1 ", " WG_H4 "\n\t"                                                               \
+  "vpor " WG_HIBIT ", " WG_H4 ", " WG_H4 "\n\t"
+// t = h * x (x from memory); d += t.
+#define WG_MAC(h, x, t, d)          \
+  "vpmuludq " x ", " h ", " t "\n\t" \
+  "vpaddq " t ", " d ", " d "\n\t"
+// The products of h's limbs 1..4 with r (R, S: r's and 5r's operands), added to the column sums.
+#define WG_MAC_H1_H4(R, S)                                                                             \
+  WG_MAC(WG_H1, S(3), WG_T0, WG_D0)                                                                    \
+  WG_MAC(WG_H1, R(0), WG_T1, WG_D1)                                                                    \
+  WG_MAC(WG_H1, R(1), WG_T2, WG_D2)                                                                    \
+  WG_MAC(WG_H1, R(2), WG_W0, WG_D3)                                                                    \
+  WG_MAC(WG_H1, R(3), WG_W1, WG_D4)                                                                    \
+  WG_MAC(WG_H2, S(2), WG_T0, WG_D0)                                                                    \
+  WG_MAC(WG_H2, S(3), WG_T1, WG_D1)                                                                    \
+  WG_MAC(WG_H2, R(0), WG_T2, WG_D2)                                                                    \
+  WG_MAC(WG_H2, R(1), WG_W0, WG_D3)                                                                    \
+  WG_MAC(WG_H2, R(2), WG_W1, WG_D4)                                                                    \
+  WG_MAC(WG_H3, S(1), WG_T0, WG_D0)                                                                    \
+  WG_MAC(WG_H3, S(2), WG_T1, WG_D1)                                                                    \
+  WG_MAC(WG_H3, S(3), WG_T2, WG_D2)                                                                    \
+  WG_MAC(WG_H3, R(0), WG_W0, WG_D3)                                                                    \
+  WG_MAC(WG_H3, R(1), WG_W1, WG_D4)                                                                    \
+  WG_MAC(WG_H4, S(0), WG_T0, WG_D0)                                                                    \
+  WG_MAC(WG_H4, S(1), WG_T1, WG_D1)                                                                    \
+  WG_MAC(WG_H4, S(2), WG_T2, WG_D2)                                                                    \
+  WG_MAC(WG_H4, S(3), WG_W0, WG_D3)                                                                    \
+  WG_MAC(WG_H4, R(0), WG_W1, WG_D4)
+// Column sums d = h * r (d_i = sum of h_j * r_(i-j), 5 r where i - j wraps past 2^130), or d += h * r.
+#define WG_MUL(R, S)                                \
+  "vpmuludq " R(0) ", " WG_H0 ", " WG_D0 "\n\t"      \
+  "vpmuludq " R(1) ", " WG_H0 ", " WG_D1 "\n\t"      \
+  "vpmuludq " R(2) ", " WG_H0 ", " WG_D2 "\n\t"      \
+  "vpmuludq " R(3) ", " WG_H0 ", " WG_D3 "\n\t"      \
+  "vpmuludq " R(4) ", " WG_H0 ", " WG_D4 "\n\t"      \
+  WG_MAC_H1_H4(R, S)
+#define WG_MUL_ADD(R, S)                 \
+  WG_MAC(WG_H0, R(0), WG_T0, WG_D0)      \
+  WG_MAC(WG_H0, R(1), WG_T1, WG_D1)      \
+  WG_MAC(WG_H0, R(2), WG_T2, WG_D2)      \
+  WG_MAC(WG_H0, R(3), WG_W0, WG_D3)      \
+  WG_MAC(WG_H0, R(4), WG_W1, WG_D4)      \
+  WG_MAC_H1_H4(R, S)
+// d: its bits above 26 carried into e (through t).
+#define WG_CARRY(d, e, t)            \
+  "vpsrlq $26, " d ", " t "\n\t"     \
+  "vpand " WG_M ", " d ", " d "\n\t" \
+  "vpaddq " t ", " e ", " e "\n\t"
+// h = the column sums carried: two chains side by side, 3->4 with 0->1, 4->0 (times 5) with 1->2, 2->3 with
+// 0->1, then 3->4; for sums below 2^60 every limb ends below 2^26 + 2^11. Then the next block's pointers.
+#define WG_CARRY_ALL                                \
+  WG_CARRY(WG_D3, WG_D4, WG_T0)                     \
+  WG_CARRY(WG_D0, WG_D1, WG_T1)                     \
+  "vpsrlq $26, " WG_D4 ", " WG_T0 "\n\t"            \
+  "vpand " WG_M ", " WG_D4 ", " WG_H4 "\n\t"        \
+  "vpsllq $2, " WG_T0 ", " WG_T2 "\n\t"             \
+  "vpaddq " WG_T2 ", " WG_T0 ", " WG_T0 "\n\t"      \
+  "vpaddq " WG_T0 ", " WG_D0 ", " WG_D0 "\n\t"      \
+  WG_CARRY(WG_D1, WG_D2, WG_T1)                     \
+  "vpsrlq $26, " WG_D2 ", " WG_T0 "\n\t"            \
+  "vpand " WG_M ", " WG_D2 ", " WG_H2 "\n\t"        \
+  "vpaddq " WG_T0 ", " WG_D3 ", " WG_D3 "\n\t"      \
+  "vpsrlq $26, " WG_D0 ", " WG_T1 "\n\t"            \
+  "vpand " WG_M ", " WG_D0 ", " WG_H0 "\n\t"        \
+  "vpaddq " WG_T1 ", " WG_D1 ", " WG_H1 "\n\t"      \
+  "vpsrlq $26, " WG_D3 ", " WG_T0 "\n\t"            \
+  "vpand " WG_M ", " WG_D3 ", " WG_H3 "\n\t"        \
+  "vpaddq " WG_T0 ", " WG_H4 ", " WG_H4 "\n\t"
+#define WG_NEXT             \
+  "addq $16, %[q0]\n\t"     \
+  "addq $16, %[q1]\n\t"     \
+  "addq $16, %[q2]\n\t"     \
+  "addq $16, %[q3]\n\t"     \
+  "incq %[b]\n\t"
+
+// h = (h + m) * r over `blocks` blocks of four lanes, m the 16-byte blocks at q[l], q[l] + 16, ...; at block
+// sw[l] lane l's reads jump to tp[l]. The first `pairs` * 2 blocks go two per step, h = (h + m) * r^2 + n * r
+// (k.r2 must be set then): one carry per two blocks, and the two products independent. Bounds: h + m below
+// 2^27 + 2^11 against r^2 below 2^26 + 2^11 (5 r^2 below 2^29.4), n below 2^26 against r: column sums below
+// 2^60. No branch depends on a lane (cmov).
+__attribute__((always_inline)) inline void blocks4(const Kernel& k, __m256i h[5], const std::uint8_t* q0,
+                                                   const std::uint8_t* q1, const std::uint8_t* q2,
+                                                   const std::uint8_t* q3, std::size_t pairs,
+                                                   std::size_t blocks) {
+  static_assert(offsetof(Kernel, s) == 160 && offsetof(Kernel, hibit) == 288 && offsetof(Kernel, mask) == 320 &&
+                offsetof(Kernel, tp) == 352 && offsetof(Kernel, sw) == 384 && offsetof(Kernel, r2) == 416 &&
+                offsetof(Kernel, s2) == 576);
+  std::size_t b = 0;
+  const std::size_t pair_end = 2 * pairs;
+  asm volatile(
+      "vmovdqa " WG_MASK ", " WG_M "\n\t"
+      "cmpq %[pe], %[b]\n\t"
+      "jae 2f\n"
+      "1:\n\t"
+      WG_POINTERS WG_LOAD WG_SPLIT_ADD WG_MUL(WG_R2, WG_S2) WG_NEXT
+      WG_POINTERS WG_LOAD WG_SPLIT_SET WG_MUL_ADD(WG_R, WG_S) WG_CARRY_ALL WG_NEXT
+      "cmpq %[pe], %[b]\n\t"
+      "jb 1b\n"
+      "2:\n\t"
+      "cmpq %[n], %[b]\n\t"
+      "jae 4f\n"
+      "3:\n\t"
+      WG_POINTERS WG_LOAD WG_SPLIT_ADD WG_MUL(WG_R, WG_S) WG_CARRY_ALL WG_NEXT
+      "cmpq %[n], %[b]\n\t"
+      "jb 3b\n"
+      "4:\n\t"
+      : [q0] "+r"(q0), [q1] "+r"(q1), [q2] "+r"(q2), [q3] "+r"(q3), [b] "+r"(b), [h0] "+x"(h[0]),
+        [h1] "+x"(h[1]), [h2] "+x"(h[2]), [h3] "+x"(h[3]), [h4] "+x"(h[4])
+      : [k] "r"(&k), [n] "r"(blocks), [pe] "r"(pair_end)
+      : "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "memory",
+        "cc");
 }
+
+#undef WG_NEXT
+#undef WG_CARRY_ALL
+#undef WG_CARRY
+#undef WG_MUL_ADD
+#undef WG_MUL
+#undef WG_MAC_H1_H4
+#undef WG_MAC
+#undef WG_SPLIT_SET
+#undef WG_SPLIT_ADD
+#undef WG_LOAD
+#undef WG_POINTERS
+#undef WG_S2
+#undef WG_R2
+#undef WG_SW
+#undef WG_TP
+#undef WG_MASK
+#undef WG_HIBIT
+#undef WG_S
+#undef WG_R
+#undef WG_W1
+#undef WG_W0
+#undef WG_M
+#undef WG_T2
+#undef WG_T1
+#undef WG_T0
+#undef WG_D4
+#undef WG_D3
+#undef WG_D2
+#undef WG_D1
+#undef WG_D0
+#undef WG_H4
+#undef WG_H3
+#undef WG_H2
+#undef WG_H1
+#undef WG_H0
 
 __m256i lane_mask(const std::uint64_t v[kLanes]) {
   return _mm256_set_epi64x(static_cast<long long>(v[3]), static_cast<long long>(v[2]),
@@ -321,8 +498,47 @@ void finish4(const __m256i h_in[5], const std::uint8_t* const key[kLanes], std::
   _mm_storeu_si128(reinterpret_cast<__m128i*>(tag[3]), _mm256_extracti128_si256(b, 1));
 }
 
+// k.r2 = r^2 mod 2^130 - 5 for every lane (limbs below 2^26 + 2^11, as after a block) and k.s2 = 5 times
+// its limbs 1..4: the multipliers of the first block of a pair step.
+void square_r(Kernel& k, __m256i mask) {
+  __m256i d[5];
+  for (int i = 0; i < 5; ++i) {
+    d[i] = _mm256_setzero_si256();
+    for (int j = 0; j < 5; ++j) {
+      // r_j * r_(i-j); where i - j wraps past 2^130 the factor is 5 * r_(i-j+5), which is s[i-j+4].
+      const __m256i x = j <= i ? k.r[i - j] : k.s[i - j + 4];
+      d[i] = _mm256_add_epi64(d[i], _mm256_mul_epu32(k.r[j], x));
+    }
+  }
+  // The carries of the block loop (two chains side by side), into r^2.
+  __m256i c = _mm256_srli_epi64(d[3], 26);
+  d[3] = _mm256_and_si256(d[3], mask);
+  d[4] = _mm256_add_epi64(d[4], c);
+  c = _mm256_srli_epi64(d[0], 26);
+  d[0] = _mm256_and_si256(d[0], mask);
+  d[1] = _mm256_add_epi64(d[1], c);
+  c = _mm256_srli_epi64(d[4], 26);
+  d[4] = _mm256_and_si256(d[4], mask);
+  d[0] = _mm256_add_epi64(d[0], _mm256_add_epi64(c, _mm256_slli_epi64(c, 2)));
+  c = _mm256_srli_epi64(d[1], 26);
+  d[1] = _mm256_and_si256(d[1], mask);
+  d[2] = _mm256_add_epi64(d[2], c);
+  c = _mm256_srli_epi64(d[2], 26);
+  d[2] = _mm256_and_si256(d[2], mask);
+  d[3] = _mm256_add_epi64(d[3], c);
+  c = _mm256_srli_epi64(d[0], 26);
+  d[0] = _mm256_and_si256(d[0], mask);
+  d[1] = _mm256_add_epi64(d[1], c);
+  c = _mm256_srli_epi64(d[3], 26);
+  d[3] = _mm256_and_si256(d[3], mask);
+  d[4] = _mm256_add_epi64(d[4], c);
+  for (int i = 0; i < 5; ++i) k.r2[i] = d[i];
+  for (int i = 0; i < 4; ++i) k.s2[i] = _mm256_add_epi64(d[i + 1], _mm256_slli_epi64(d[i + 1], 2));
+}
+
 void run(const PolyJob* jobs, std::size_t n, Mode mode) {
   Lanes st;  // every field is written before it is read
+  Kernel k;
   Queue queue(jobs, n);
   for (int l = 0; l < kLanes; ++l) {
     st.fresh[l] = 0;
@@ -332,11 +548,10 @@ void run(const PolyJob* jobs, std::size_t n, Mode mode) {
   const __m256i mask = _mm256_set1_epi64x(static_cast<long long>(kMask26));
   const __m256i clamp0 = _mm256_set1_epi64x(0x0ffffffc0fffffffLL);
   const __m256i clamp1 = _mm256_set1_epi64x(0x0ffffffc0ffffffcLL);
+  k.mask = mask;
   __m256i h[5];
-  __m256i r[5];
-  __m256i s[4];  // 5 * r1 .. 5 * r4
-  for (int i = 0; i < 5; ++i) h[i] = r[i] = _mm256_setzero_si256();
-  for (int i = 0; i < 4; ++i) s[i] = _mm256_setzero_si256();
+  for (int i = 0; i < 5; ++i) h[i] = _mm256_setzero_si256();
+  bool r2_ready = false;
   for (;;) {
     // The pass runs until the first busy lane is done. The plain MAC's tail block has no 2^128 bit, so there
     // a pass also stops where a lane moves on to its tail: the hibit vector is fixed for the pass.
@@ -372,39 +587,33 @@ void run(const PolyJob* jobs, std::size_t n, Mode mode) {
       load4(st.key[0], st.key[1], st.key[2], st.key[3], k0, k1);
       k0 = _mm256_and_si256(k0, clamp0);
       k1 = _mm256_and_si256(k1, clamp1);
-      r[0] = _mm256_and_si256(k0, mask);
-      r[1] = _mm256_and_si256(_mm256_srli_epi64(k0, 26), mask);
-      r[2] = _mm256_and_si256(_mm256_or_si256(_mm256_srli_epi64(k0, 52), _mm256_slli_epi64(k1, 12)), mask);
-      r[3] = _mm256_and_si256(_mm256_srli_epi64(k1, 14), mask);
-      r[4] = _mm256_srli_epi64(k1, 40);
-      for (int i = 0; i < 4; ++i) s[i] = _mm256_add_epi64(r[i + 1], _mm256_slli_epi64(r[i + 1], 2));
+      k.r[0] = _mm256_and_si256(k0, mask);
+      k.r[1] = _mm256_and_si256(_mm256_srli_epi64(k0, 26), mask);
+      k.r[2] = _mm256_and_si256(_mm256_or_si256(_mm256_srli_epi64(k0, 52), _mm256_slli_epi64(k1, 12)), mask);
+      k.r[3] = _mm256_and_si256(_mm256_srli_epi64(k1, 14), mask);
+      k.r[4] = _mm256_srli_epi64(k1, 40);
+      for (int i = 0; i < 4; ++i) k.s[i] = _mm256_add_epi64(k.r[i + 1], _mm256_slli_epi64(k.r[i + 1], 2));
       const __m256i fresh = lane_mask(st.fresh);
       for (int i = 0; i < 5; ++i) h[i] = _mm256_andnot_si256(fresh, h[i]);
       for (int l = 0; l < kLanes; ++l) st.fresh[l] = 0;
+      r2_ready = false;
     }
-    const __m256i hibit = lane_mask(hibits);
-    // Each lane reads from q; at step sw it moves from its payload to its tail buffer (never, if it is there).
+    k.hibit = lane_mask(hibits);
+    // Each lane reads from q; at block sw it moves from its payload to its tail buffer (never, if it is there).
     const std::uint8_t* q[kLanes];
-    std::size_t sw[kLanes];
     for (int l = 0; l < kLanes; ++l) {
       const bool in_payload = st.pos[l] < st.full[l];
       q[l] = in_payload ? st.ct[l] + st.pos[l] : st.tp[l] + (st.pos[l] - st.full[l]);
-      sw[l] = in_payload ? (st.full[l] - st.pos[l]) / 16 : kIdle;
+      k.sw[l] = in_payload ? (st.full[l] - st.pos[l]) / 16 : kIdle;
+      k.tp[l] = st.tp[l];
     }
-    const std::uint8_t* q0 = q[0];
-    const std::uint8_t* q1 = q[1];
-    const std::uint8_t* q2 = q[2];
-    const std::uint8_t* q3 = q[3];
-    for (std::size_t b = 0; b < m; ++b, q0 += 16, q1 += 16, q2 += 16, q3 += 16) {
-      q0 = b == sw[0] ? st.tp[0] : q0;
-      q1 = b == sw[1] ? st.tp[1] : q1;
-      q2 = b == sw[2] ? st.tp[2] : q2;
-      q3 = b == sw[3] ? st.tp[3] : q3;
-      __m256i w0;
-      __m256i w1;
-      load4(q0, q1, q2, q3, w0, w1);
-      block4(h, r, s, w0, w1, hibit, mask);
+    std::size_t pairs = 0;
+    if (m >= kPairMin) {
+      if (!r2_ready) square_r(k, mask);
+      r2_ready = true;
+      pairs = m / 2;
     }
+    blocks4(k, h, q[0], q[1], q[2], q[3], pairs, m);
     // Lanes that are done get their tags (all four computed at once), then take the next jobs.
     std::uint8_t* tag[kLanes];
     bool any_done = false;
@@ -419,9 +628,10 @@ void run(const PolyJob* jobs, std::size_t n, Mode mode) {
       if (tag[l] != st.discard[l]) take_next(st, l, jobs, queue, mode);
     }
   }
-  // The bookkeeping (tail blocks, discarded tags), and r and h in the vector registers (vzeroall). The keys are the caller's; spill
-  // slots the compiler chose on the stack are out of reach here.
+  // The bookkeeping (tail blocks, discarded tags), h and r, and the vector registers (vzeroall). The keys are
+  // the caller's; spill slots the compiler chose on the stack are out of reach here.
   explicit_bzero(&st, sizeof(st));
+  explicit_bzero(&k, sizeof(k));
   _mm256_zeroall();
 }
 
