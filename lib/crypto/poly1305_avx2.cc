@@ -58,8 +58,11 @@ alignas(64) constexpr std::uint8_t kShiftDown[32] = {0,    1,    2,    3,    4, 
                                                      8,    9,    10,   11,   12,   13,   14,   15,
                                                      0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
                                                      0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80};
+// 16 bytes from kOneAt + 16 - k: a 0x01 byte at index k, zeros elsewhere (the plain MAC's end-of-message
+// byte after a partial block of k bytes).
+alignas(64) constexpr std::uint8_t kOneAt[32] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                                 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 
-void store_le64(std::uint8_t* p, std::uint64_t v) { std::memcpy(p, &v, 8); }
 
 // The per-lane bookkeeping of one call. A lane's blocks are its payload's full blocks read in place,
 // ct[0, full), then its tail blocks tail[0, total - full).
@@ -96,25 +99,37 @@ bool start(Lanes& st, int l, const PolyJob& j, std::size_t index, Mode mode) {
   st.job[l] = index;
   std::uint8_t* t = st.tail[l];
   const std::size_t rest = j.len % 16;
-  _mm_store_si128(reinterpret_cast<__m128i*>(t + 16), _mm_setzero_si128());
-  if (j.len >= 16) {
+  // Each tail block is written with one 16-byte store, as the block loop reads it back with one 16-byte load:
+  // a load spanning two stores (a block, then the length over half of it) is not forwarded and stalls the
+  // pass until the stores retire.
+  __m128i partial = _mm_setzero_si128();
+  if (rest != 0 && j.len >= 16) {
     // The last 16 bytes of the payload, shifted down so its final `rest` bytes come first, zeros behind.
     const __m128i last = _mm_loadu_si128(reinterpret_cast<const __m128i*>(j.ct + j.len - 16));
     const __m128i shift = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kShiftDown + 16 - rest));
-    _mm_store_si128(reinterpret_cast<__m128i*>(t), _mm_shuffle_epi8(last, shift));
-  } else {
-    _mm_store_si128(reinterpret_cast<__m128i*>(t), _mm_setzero_si128());
-    if (rest != 0) std::memcpy(t, j.ct, rest);
+    partial = _mm_shuffle_epi8(last, shift);
+  } else if (rest != 0) {
+    alignas(16) std::uint8_t bytes[16] = {};
+    std::memcpy(bytes, j.ct, rest);
+    partial = _mm_load_si128(reinterpret_cast<const __m128i*>(bytes));
   }
   if (mode == Mode::kAead) {
-    // pad16(ct) (zeros, a full block) then le64(AD length = 0) || le64(ciphertext length).
-    const std::size_t lengths = rest != 0 ? 16 : 0;
-    store_le64(t + lengths + 8, static_cast<std::uint64_t>(j.len));
-    st.total[l] = st.full[l] + lengths + 16;
+    // pad16(ct) (the partial block, zero-padded), then le64(AD length = 0) || le64(ciphertext length).
+    const __m128i lengths = _mm_set_epi64x(static_cast<long long>(j.len), 0);
+    if (rest != 0) {
+      _mm_store_si128(reinterpret_cast<__m128i*>(t), partial);
+      _mm_store_si128(reinterpret_cast<__m128i*>(t + 16), lengths);
+    } else {
+      _mm_store_si128(reinterpret_cast<__m128i*>(t), lengths);
+    }
+    st.total[l] = st.full[l] + (rest != 0 ? 32 : 16);
     st.tail_hibit[l] = kHibit;
   } else {
     // A short final block gets a 0x01 byte after it instead of the 2^128 bit (RFC 8439 section 2.5.1).
-    if (rest != 0) t[rest] = 1;
+    if (rest != 0) {
+      partial = _mm_or_si128(partial, _mm_loadu_si128(reinterpret_cast<const __m128i*>(kOneAt + 16 - rest)));
+    }
+    _mm_store_si128(reinterpret_cast<__m128i*>(t), partial);
     st.total[l] = st.full[l] + (rest != 0 ? 16 : 0);
     st.tail_hibit[l] = 0;
   }
