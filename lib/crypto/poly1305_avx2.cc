@@ -85,7 +85,8 @@ void tag_of_empty(const PolyJob& j) { std::memcpy(j.tag, j.key + 16, 16); }
 
 // Lane l takes job `index`: its key (r is set up at the next pass), its blocks, its tail blocks written out.
 // Returns false, with the tag written, for a job without blocks (the plain MAC of the empty message).
-bool start(Lanes& st, int l, const PolyJob& j, std::size_t index, Mode mode) {
+__attribute__((always_inline)) inline bool start(Lanes& st, int l, const PolyJob& j, std::size_t index,
+                                                 Mode mode) {
   if (mode == Mode::kPlain && j.len == 0) {
     tag_of_empty(j);
     return false;
@@ -173,7 +174,8 @@ class Queue {
 };
 
 // Lane l takes the next job that has blocks, or goes idle.
-void take_next(Lanes& st, int l, const PolyJob* jobs, Queue& queue, Mode mode) {
+__attribute__((always_inline)) inline void take_next(Lanes& st, int l, const PolyJob* jobs, Queue& queue,
+                                                     Mode mode) {
   for (;;) {
     const std::size_t next = queue.pop();
     if (next == kIdle) {
@@ -444,8 +446,8 @@ __m256i lane_mask(const std::uint64_t v[kLanes]) {
 // The tags of all four lanes: h mod 2^130 - 5, plus s, mod 2^128 (RFC 8439 section 2.5.1), lane l's to
 // tag[l]. All lanes at once in vector form, with no branch or lookup on secret data; a pass in a uniform
 // burst ends four packets at once, and even one lane costs about what the scalar code did for it.
-void finish4(const __m256i h_in[5], const std::uint8_t* const key[kLanes], std::uint8_t* const tag[kLanes],
-             __m256i mask) {
+__attribute__((always_inline)) inline void finish4(const __m256i h_in[5], const std::uint8_t* const key[kLanes],
+                                                   std::uint8_t* const tag[kLanes], __m256i mask) {
   __m256i h0 = h_in[0], h1 = h_in[1], h2 = h_in[2], h3 = h_in[3], h4 = h_in[4];
   // One full carry round (limbs below 2^26 + 2^11 coming in): afterwards h0, h2, h3, h4 < 2^26 and h1 <= 2^26,
   // so h < 2^130 + 2^52 < 2p.
