@@ -1,28 +1,26 @@
-// Poly1305 across packets with AVX2 (see poly1305_avx2.h). Built with -mavx2 (lib/meson.build).
+// Poly1305 across packets with AVX2 (see poly1305_avx2.h): which job runs in which lane. Built with -mavx2
+// (lib/meson.build); the arithmetic is in poly1305_avx2_kernel.h.
 //
-// Flow of one call: the four lanes take the first four jobs; then passes run until every lane is idle. A
-// lane's blocks are its payload's full 16-byte blocks, read in place, then its tail blocks from a small
-// per-lane buffer written when it took the job: for the AEAD, pad16 of the partial block (if any) and
-// le64(0) || le64(len), all with the 2^128 bit; for the plain MAC, the partial block with its 0x01 byte and
-// no 2^128 bit. A pass runs, in all lanes in lockstep, as many blocks as the busy lane nearest its end has
-// left (each lane's read pointer moving from payload to tail buffer on its own), so a burst of equal lengths
-// takes one pass per four packets. Then, if any lane is done, the tags of all four lanes are finished at once
-// in vector form (finish4; constant time), the done lanes' tags are kept, and those lanes take the next jobs.
-// Lanes left without a job shadow a busy lane and their results are dropped, so the block loop never
-// branches per lane. The plain MAC of the empty message (no blocks) is s, written when its job is taken.
+// Flow of an AEAD batch: if every payload has one length, a non-zero multiple of 16 (uniform: one flow's
+// full-size packets, a flood of small ones), its jobs run four at a time, each quad one pass from h = 0 to
+// its four tags, reading the payloads in place and one shared tail block (run_uniform). The rest of such a
+// batch (1..3 jobs), and any other batch, goes the general way (run):
 //
-// Cost on Zen 3 (TSC ticks per 32-packet burst, AEAD form, median of 15): the per-pass work around the block
-// loop was about 72 per packet with a scalar finish per lane, 58 with finish4: 64-byte bursts 4484 -> 3601
-// (-20 %); 1424-byte bursts are unchanged (25,500; the block loop dominates).
+// The four lanes take the first four jobs; then passes run until every lane is idle. A lane's blocks are its
+// payload's full 16-byte blocks, read in place, then its tail blocks from a small per-lane buffer written
+// when it took the job: for the AEAD, pad16 of the partial block (if any) and le64(0) || le64(len), all with
+// the 2^128 bit; for the plain MAC, the partial block with its 0x01 byte and no 2^128 bit. A pass runs, in
+// all lanes in lockstep, as many blocks as the busy lane nearest its end has left (each lane's read pointer
+// moving from payload to tail buffer on its own). Then, if any lane is done, the tags of all four lanes are
+// finished at once (finish4; constant time), the done lanes' tags are kept, and those lanes take the next
+// jobs, roughly longest first. Lanes left without a job shadow a busy lane and their results are dropped, so
+// the block loop never branches per lane. The plain MAC of the empty message (no blocks) is s, written when
+// its job is taken.
 //
-// Arithmetic: h and r in radix 2^26 (five limbs in the low halves of 64-bit lanes, vpmuludq products of
-// 26 x 26 bits summed in 64 bits), r's limbs 1..4 also premultiplied by 5 since 2^130 = 5 (mod 2^130 - 5).
-// After each block the five column sums are carried in two interleaved chains (0->1->2->3 and 3->4->0->1),
-// leaving every limb below 2^26 + 2^11: small enough that the next column sums of (h + m) * r stay below 2^58.
-// The per-block cost is the 25 vpmuludq (throughput-bound: two independent 4-lane accumulators per step were
-// no faster on Zen 3 for 1420-byte packets and slower for mixed bursts, whose last lanes run alone longer).
-// r and h stay in registers across passes; a lane's new r is set up by loading the four lanes' keys as one
-// block (no scalar stores read back as vectors, which would stall store forwarding).
+// Cost on the Zen 3 development VM (TSC ticks per 32-packet burst of the AEAD form, medians): the general way
+// spends about 55 per packet around the block loop (lane bookkeeping, tail blocks, refills), more than the
+// five blocks of a 64-byte packet cost; the uniform way takes such a burst from about 3,200 to 1,800, and a
+// 1424-byte burst from about 22,200 to 20,800.
 //
 // Why no std:: templates or shared inline helpers here: a function instantiated in this file would be
 // compiled with AVX2, and the linker may pick that copy for callers in baseline files, which would then fault
@@ -32,26 +30,18 @@
 #include <immintrin.h>
 #include <string.h>  // explicit_bzero
 
-#include <cstddef>  // offsetof
 #include <cstring>
+
+#include "lib/crypto/poly1305_avx2_kernel.h"
 
 namespace wg::crypto::simd {
 namespace {
 
-constexpr int kLanes = 4;
-constexpr std::uint64_t kMask26 = (std::uint64_t{1} << 26) - 1;
-constexpr std::uint64_t kHibit = std::uint64_t{1} << 24;  // 2^128 is bit 24 of limb 4
 constexpr std::size_t kIdle = ~std::size_t{0};
 // Below this many jobs the AEAD batch goes to the scalar code (poly1305.h). Measured on Zen 3 (TSC ticks for
 // the whole batch, scalar / AVX2): 1 x 64 B 147 / 392, 2 x 64 B 269 / 416, 3 x 64 B 392 / 441, 3 x 1420 B
 // 4949 / 3136, 4 x 64 B 588 / 465.
 constexpr std::size_t kMinBatch = 3;
-// Passes of at least this many blocks run two blocks per step, which needs r^2 set up first (about one
-// block's work) whenever a lane has taken a new job.
-constexpr std::size_t kPairMin = 8;
-
-enum class Mode { kAead, kPlain };
-
 // pshufb controls: 16 bytes from kShiftDown + 16 - k move the last k bytes of a block to its start and zero
 // the rest (0x80 selects zero).
 alignas(64) constexpr std::uint8_t kShiftDown[32] = {0,    1,    2,    3,    4,    5,    6,    7,
@@ -186,371 +176,55 @@ __attribute__((always_inline)) inline void take_next(Lanes& st, int l, const Pol
   }
 }
 
-// Four 16-byte blocks, one per lane, as the low (w0) and high (w1) 64-bit halves of each.
-__attribute__((always_inline)) inline void load4(const std::uint8_t* p0, const std::uint8_t* p1,
-                                                 const std::uint8_t* p2, const std::uint8_t* p3, __m256i& w0,
-                                                 __m256i& w1) {
-  const __m256i a = _mm256_inserti128_si256(
-      _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p0))),
-      _mm_loadu_si128(reinterpret_cast<const __m128i*>(p2)), 1);
-  const __m256i b = _mm256_inserti128_si256(
-      _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p1))),
-      _mm_loadu_si128(reinterpret_cast<const __m128i*>(p3)), 1);
-  w0 = _mm256_unpacklo_epi64(a, b);  // p0.lo p1.lo | p2.lo p3.lo
-  w1 = _mm256_unpackhi_epi64(a, b);
-}
-
-// What the block loop (blocks4) reads and updates: r, r^2 and 5 times their limbs 1..4, this pass's 2^128
-// bits, the 26-bit mask, h, and where each lane's reads move to its tail buffer.
-struct alignas(32) Kernel {
-  __m256i r[5];
-  __m256i s[4];  // 5 * r1 .. 5 * r4
-  __m256i hibit;
-  __m256i mask;
-  const std::uint8_t* tp[kLanes];  // lane l's reads jump here at block sw[l] (its tail buffer)
-  std::size_t sw[kLanes];
-  __m256i r2[5];  // r^2, for two blocks per step
-  __m256i s2[4];
-};
-
-// Register plan of blocks4 (AT&T syntax: "op src2, src1, dst" computes dst = src1 op src2). h lives in
-// ymm0-4 for the whole loop, the column sums in ymm5-9, three temporaries in ymm10-12, the mask in ymm13 and
-// the message in ymm14-15 (temporaries too once it is split). r, r^2, their multiples of 5 and the 2^128
-// bits are vpmuludq/vpor memory operands: loads are cheap, while intrinsics had GCC group the products first
-// and spill a third of them to the stack and back on every block.
-#define WG_H0 "%t[h0]"
-#define WG_H1 "%t[h1]"
-#define WG_H2 "%t[h2]"
-#define WG_H3 "%t[h3]"
-#define WG_H4 "%t[h4]"
-#define WG_D0 "%%ymm5"
-#define WG_D1 "%%ymm6"
-#define WG_D2 "%%ymm7"
-#define WG_D3 "%%ymm8"
-#define WG_D4 "%%ymm9"
-#define WG_T0 "%%ymm10"
-#define WG_T1 "%%ymm11"
-#define WG_T2 "%%ymm12"
-#define WG_M "%%ymm13"
-#define WG_W0 "%%ymm14"
-#define WG_W1 "%%ymm15"
-#define WG_R(i) #i "*32(%[k])"
-#define WG_S(i) "(160+" #i "*32)(%[k])"
-#define WG_HIBIT "288(%[k])"
-#define WG_MASK "320(%[k])"
-#define WG_TP(l) "(352+" #l "*8)(%[k])"
-#define WG_SW(l) "(384+" #l "*8)(%[k])"
-#define WG_R2(i) "(416+" #i "*32)(%[k])"
-#define WG_S2(i) "(576+" #i "*32)(%[k])"
-
-// Lane l's read pointer moves to its tail buffer if this is block sw[l] (branch-free).
-#define WG_POINTERS                         \
-  "cmpq " WG_SW(0) ", %[b]\n\t"             \
-  "cmoveq " WG_TP(0) ", %[q0]\n\t"          \
-  "cmpq " WG_SW(1) ", %[b]\n\t"             \
-  "cmoveq " WG_TP(1) ", %[q1]\n\t"          \
-  "cmpq " WG_SW(2) ", %[b]\n\t"             \
-  "cmoveq " WG_TP(2) ", %[q2]\n\t"          \
-  "cmpq " WG_SW(3) ", %[b]\n\t"             \
-  "cmoveq " WG_TP(3) ", %[q3]\n\t"
-// The four lanes' blocks: T0 = their low 64-bit halves, W1 = their high halves.
-#define WG_LOAD                                                    \
-  "vmovdqu (%[q0]), %%xmm14\n\t"                                   \
-  "vinserti128 $1, (%[q2]), " WG_W0 ", " WG_W0 "\n\t"              \
-  "vmovdqu (%[q1]), %%xmm15\n\t"                                   \
-  "vinserti128 $1, (%[q3]), " WG_W1 ", " WG_W1 "\n\t"              \
-  "vpunpcklqdq " WG_W1 ", " WG_W0 ", " WG_T0 "\n\t"                \
-  "vpunpckhqdq " WG_W1 ", " WG_W0 ", " WG_W1 "\n\t"
-// The block as 26-bit limbs (the 2^128 bit into limb 4), added to h (op = vpaddq) or put in h's registers.
-#define WG_SPLIT_ADD                                                                                   \
-  "vpand " WG_M ", " WG_T0 ", " WG_T1 "\n\t"                                                           \
-  "vpaddq " WG_T1 ", " WG_H0 ", " WG_H0 "\n\t"                                                         \
-  "vpsrlq $26, " WG_T0 ", " WG_T1 "\n\t"                                                               \
-  "vpand " WG_M ", " WG_T1 ", " WG_T1 "\n\t"                                                           \
-  "vpaddq " WG_T1 ", " WG_H1 ", " WG_H1 "\n\t"                                                         \
-  "vpsrlq $52, " WG_T0 ", " WG_T1 "\n\t"                                                               \
-  "vpsllq $12, " WG_W1 ", " WG_T2 "\n\t"                                                               \
-  "vpor " WG_T2 ", " WG_T1 ", " WG_T1 "\n\t"                                                           \
-  "vpand " WG_M ", " WG_T1 ", " WG_T1 "\n\t"                                                           \
-  "vpaddq " WG_T1 ", " WG_H2 ", " WG_H2 "\n\t"                                                         \
-  "vpsrlq $14, " WG_W1 ", " WG_T1 "\n\t"                                                               \
-  "vpand " WG_M ", " WG_T1 ", " WG_T1 "\n\t"                                                           \
-  "vpaddq " WG_T1 ", " WG_H3 ", " WG_H3 "\n\t"                                                         \
-  "vpsrlq $40, " WG_W1 ", " WG_T1 "\n\t"                                                               \
-  "vpor " WG_HIBIT ", " WG_T1 ", " WG_T1 "\n\t"                                                        \
-  "vpaddq " WG_T1 ", " WG_H4 ", " WG_H4 "\n\t"
-#define WG_SPLIT_SET                                                                                   \
-  "vpand " WG_M ", " WG_T0 ", " WG_H0 "\n\t"                                                           \
-  "vpsrlq $26, " WG_T0 ", " WG_H1 "\n\t"                                                               \
-  "vpand " WG_M ", " WG_H1 ", " WG_H1 "\n\t"                                                           \
-  "vpsrlq $52, " WG_T0 ", " WG_H2 "\n\t"                                                               \
-  "vpsllq $12, " WG_W1 ", " WG_T2 "\n\t"                                                               \
-  "vpor " WG_T2 ", " WG_H2 ", " WG_H2 "\n\t"                                                           \
-  "vpand " WG_M ", " WG_H2 ", " WG_H2 "\n\t"                                                           \
-  "vpsrlq $14, " WG_W1 ", " WG_H3 "\n\t"                                                               \
-  "vpand " WG_M ", " WG_H3 ", " WG_H3 "\n\t"                                                           \
-  "vpsrlq $40, " WG_W1 ", " WG_H4 "\n\t"                                                               \
-  "vpor " WG_HIBIT ", " WG_H4 ", " WG_H4 "\n\t"
-// t = h * x (x from memory); d += t.
-#define WG_MAC(h, x, t, d)          \
-  "vpmuludq " x ", " h ", " t "\n\t" \
-  "vpaddq " t ", " d ", " d "\n\t"
-// The products of h's limbs 1..4 with r (R, S: r's and 5r's operands), added to the column sums.
-#define WG_MAC_H1_H4(R, S)                                                                             \
-  WG_MAC(WG_H1, S(3), WG_T0, WG_D0)                                                                    \
-  WG_MAC(WG_H1, R(0), WG_T1, WG_D1)                                                                    \
-  WG_MAC(WG_H1, R(1), WG_T2, WG_D2)                                                                    \
-  WG_MAC(WG_H1, R(2), WG_W0, WG_D3)                                                                    \
-  WG_MAC(WG_H1, R(3), WG_W1, WG_D4)                                                                    \
-  WG_MAC(WG_H2, S(2), WG_T0, WG_D0)                                                                    \
-  WG_MAC(WG_H2, S(3), WG_T1, WG_D1)                                                                    \
-  WG_MAC(WG_H2, R(0), WG_T2, WG_D2)                                                                    \
-  WG_MAC(WG_H2, R(1), WG_W0, WG_D3)                                                                    \
-  WG_MAC(WG_H2, R(2), WG_W1, WG_D4)                                                                    \
-  WG_MAC(WG_H3, S(1), WG_T0, WG_D0)                                                                    \
-  WG_MAC(WG_H3, S(2), WG_T1, WG_D1)                                                                    \
-  WG_MAC(WG_H3, S(3), WG_T2, WG_D2)                                                                    \
-  WG_MAC(WG_H3, R(0), WG_W0, WG_D3)                                                                    \
-  WG_MAC(WG_H3, R(1), WG_W1, WG_D4)                                                                    \
-  WG_MAC(WG_H4, S(0), WG_T0, WG_D0)                                                                    \
-  WG_MAC(WG_H4, S(1), WG_T1, WG_D1)                                                                    \
-  WG_MAC(WG_H4, S(2), WG_T2, WG_D2)                                                                    \
-  WG_MAC(WG_H4, S(3), WG_W0, WG_D3)                                                                    \
-  WG_MAC(WG_H4, R(0), WG_W1, WG_D4)
-// Column sums d = h * r (d_i = sum of h_j * r_(i-j), 5 r where i - j wraps past 2^130), or d += h * r.
-#define WG_MUL(R, S)                                \
-  "vpmuludq " R(0) ", " WG_H0 ", " WG_D0 "\n\t"      \
-  "vpmuludq " R(1) ", " WG_H0 ", " WG_D1 "\n\t"      \
-  "vpmuludq " R(2) ", " WG_H0 ", " WG_D2 "\n\t"      \
-  "vpmuludq " R(3) ", " WG_H0 ", " WG_D3 "\n\t"      \
-  "vpmuludq " R(4) ", " WG_H0 ", " WG_D4 "\n\t"      \
-  WG_MAC_H1_H4(R, S)
-#define WG_MUL_ADD(R, S)                 \
-  WG_MAC(WG_H0, R(0), WG_T0, WG_D0)      \
-  WG_MAC(WG_H0, R(1), WG_T1, WG_D1)      \
-  WG_MAC(WG_H0, R(2), WG_T2, WG_D2)      \
-  WG_MAC(WG_H0, R(3), WG_W0, WG_D3)      \
-  WG_MAC(WG_H0, R(4), WG_W1, WG_D4)      \
-  WG_MAC_H1_H4(R, S)
-// d: its bits above 26 carried into e (through t).
-#define WG_CARRY(d, e, t)            \
-  "vpsrlq $26, " d ", " t "\n\t"     \
-  "vpand " WG_M ", " d ", " d "\n\t" \
-  "vpaddq " t ", " e ", " e "\n\t"
-// h = the column sums carried: two chains side by side, 3->4 with 0->1, 4->0 (times 5) with 1->2, 2->3 with
-// 0->1, then 3->4; for sums below 2^60 every limb ends below 2^26 + 2^11. Then the next block's pointers.
-#define WG_CARRY_ALL                                \
-  WG_CARRY(WG_D3, WG_D4, WG_T0)                     \
-  WG_CARRY(WG_D0, WG_D1, WG_T1)                     \
-  "vpsrlq $26, " WG_D4 ", " WG_T0 "\n\t"            \
-  "vpand " WG_M ", " WG_D4 ", " WG_H4 "\n\t"        \
-  "vpsllq $2, " WG_T0 ", " WG_T2 "\n\t"             \
-  "vpaddq " WG_T2 ", " WG_T0 ", " WG_T0 "\n\t"      \
-  "vpaddq " WG_T0 ", " WG_D0 ", " WG_D0 "\n\t"      \
-  WG_CARRY(WG_D1, WG_D2, WG_T1)                     \
-  "vpsrlq $26, " WG_D2 ", " WG_T0 "\n\t"            \
-  "vpand " WG_M ", " WG_D2 ", " WG_H2 "\n\t"        \
-  "vpaddq " WG_T0 ", " WG_D3 ", " WG_D3 "\n\t"      \
-  "vpsrlq $26, " WG_D0 ", " WG_T1 "\n\t"            \
-  "vpand " WG_M ", " WG_D0 ", " WG_H0 "\n\t"        \
-  "vpaddq " WG_T1 ", " WG_D1 ", " WG_H1 "\n\t"      \
-  "vpsrlq $26, " WG_D3 ", " WG_T0 "\n\t"            \
-  "vpand " WG_M ", " WG_D3 ", " WG_H3 "\n\t"        \
-  "vpaddq " WG_T0 ", " WG_H4 ", " WG_H4 "\n\t"
-#define WG_NEXT             \
-  "addq $16, %[q0]\n\t"     \
-  "addq $16, %[q1]\n\t"     \
-  "addq $16, %[q2]\n\t"     \
-  "addq $16, %[q3]\n\t"     \
-  "incq %[b]\n\t"
-
-// h = (h + m) * r over `blocks` blocks of four lanes, m the 16-byte blocks at q[l], q[l] + 16, ...; at block
-// sw[l] lane l's reads jump to tp[l]. The first `pairs` * 2 blocks go two per step, h = (h + m) * r^2 + n * r
-// (k.r2 must be set then): one carry per two blocks, and the two products independent. Bounds: h + m below
-// 2^27 + 2^11 against r^2 below 2^26 + 2^11 (5 r^2 below 2^29.4), n below 2^26 against r: column sums below
-// 2^60. No branch depends on a lane (cmov).
-__attribute__((always_inline)) inline void blocks4(const Kernel& k, __m256i h[5], const std::uint8_t* q0,
-                                                   const std::uint8_t* q1, const std::uint8_t* q2,
-                                                   const std::uint8_t* q3, std::size_t pairs,
-                                                   std::size_t blocks) {
-  static_assert(offsetof(Kernel, s) == 160 && offsetof(Kernel, hibit) == 288 && offsetof(Kernel, mask) == 320 &&
-                offsetof(Kernel, tp) == 352 && offsetof(Kernel, sw) == 384 && offsetof(Kernel, r2) == 416 &&
-                offsetof(Kernel, s2) == 576);
-  std::size_t b = 0;
-  const std::size_t pair_end = 2 * pairs;
-  asm volatile(
-      "vmovdqa " WG_MASK ", " WG_M "\n\t"
-      "cmpq %[pe], %[b]\n\t"
-      "jae 2f\n"
-      "1:\n\t"
-      WG_POINTERS WG_LOAD WG_SPLIT_ADD WG_MUL(WG_R2, WG_S2) WG_NEXT
-      WG_POINTERS WG_LOAD WG_SPLIT_SET WG_MUL_ADD(WG_R, WG_S) WG_CARRY_ALL WG_NEXT
-      "cmpq %[pe], %[b]\n\t"
-      "jb 1b\n"
-      "2:\n\t"
-      "cmpq %[n], %[b]\n\t"
-      "jae 4f\n"
-      "3:\n\t"
-      WG_POINTERS WG_LOAD WG_SPLIT_ADD WG_MUL(WG_R, WG_S) WG_CARRY_ALL WG_NEXT
-      "cmpq %[n], %[b]\n\t"
-      "jb 3b\n"
-      "4:\n\t"
-      : [q0] "+r"(q0), [q1] "+r"(q1), [q2] "+r"(q2), [q3] "+r"(q3), [b] "+r"(b), [h0] "+x"(h[0]),
-        [h1] "+x"(h[1]), [h2] "+x"(h[2]), [h3] "+x"(h[3]), [h4] "+x"(h[4])
-      : [k] "r"(&k), [n] "r"(blocks), [pe] "r"(pair_end)
-      : "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "memory",
-        "cc");
-}
-
-#undef WG_NEXT
-#undef WG_CARRY_ALL
-#undef WG_CARRY
-#undef WG_MUL_ADD
-#undef WG_MUL
-#undef WG_MAC_H1_H4
-#undef WG_MAC
-#undef WG_SPLIT_SET
-#undef WG_SPLIT_ADD
-#undef WG_LOAD
-#undef WG_POINTERS
-#undef WG_S2
-#undef WG_R2
-#undef WG_SW
-#undef WG_TP
-#undef WG_MASK
-#undef WG_HIBIT
-#undef WG_S
-#undef WG_R
-#undef WG_W1
-#undef WG_W0
-#undef WG_M
-#undef WG_T2
-#undef WG_T1
-#undef WG_T0
-#undef WG_D4
-#undef WG_D3
-#undef WG_D2
-#undef WG_D1
-#undef WG_D0
-#undef WG_H4
-#undef WG_H3
-#undef WG_H2
-#undef WG_H1
-#undef WG_H0
-
 __m256i lane_mask(const std::uint64_t v[kLanes]) {
   return _mm256_set_epi64x(static_cast<long long>(v[3]), static_cast<long long>(v[2]),
                            static_cast<long long>(v[1]), static_cast<long long>(v[0]));
 }
 
-// The tags of all four lanes: h mod 2^130 - 5, plus s, mod 2^128 (RFC 8439 section 2.5.1), lane l's to
-// tag[l]. All lanes at once in vector form, with no branch or lookup on secret data; a pass in a uniform
-// burst ends four packets at once, and even one lane costs about what the scalar code did for it.
-__attribute__((always_inline)) inline void finish4(const __m256i h_in[5], const std::uint8_t* const key[kLanes],
-                                                   std::uint8_t* const tag[kLanes], __m256i mask) {
-  __m256i h0 = h_in[0], h1 = h_in[1], h2 = h_in[2], h3 = h_in[3], h4 = h_in[4];
-  // One full carry round (limbs below 2^26 + 2^11 coming in): afterwards h0, h2, h3, h4 < 2^26 and h1 <= 2^26,
-  // so h < 2^130 + 2^52 < 2p.
-  __m256i c = _mm256_srli_epi64(h0, 26);
-  h0 = _mm256_and_si256(h0, mask);
-  h1 = _mm256_add_epi64(h1, c);
-  c = _mm256_srli_epi64(h1, 26);
-  h1 = _mm256_and_si256(h1, mask);
-  h2 = _mm256_add_epi64(h2, c);
-  c = _mm256_srli_epi64(h2, 26);
-  h2 = _mm256_and_si256(h2, mask);
-  h3 = _mm256_add_epi64(h3, c);
-  c = _mm256_srli_epi64(h3, 26);
-  h3 = _mm256_and_si256(h3, mask);
-  h4 = _mm256_add_epi64(h4, c);
-  c = _mm256_srli_epi64(h4, 26);
-  h4 = _mm256_and_si256(h4, mask);
-  h0 = _mm256_add_epi64(h0, _mm256_add_epi64(c, _mm256_slli_epi64(c, 2)));
-  c = _mm256_srli_epi64(h0, 26);
-  h0 = _mm256_and_si256(h0, mask);
-  h1 = _mm256_add_epi64(h1, c);
-  // g = h + 5 - 2^130: where bit 130 of h + 5 is set, h >= p and g (its low 130 bits) is h mod p.
-  __m256i g0 = _mm256_add_epi64(h0, _mm256_set1_epi64x(5));
-  c = _mm256_srli_epi64(g0, 26);
-  g0 = _mm256_and_si256(g0, mask);
-  __m256i g1 = _mm256_add_epi64(h1, c);
-  c = _mm256_srli_epi64(g1, 26);
-  g1 = _mm256_and_si256(g1, mask);
-  __m256i g2 = _mm256_add_epi64(h2, c);
-  c = _mm256_srli_epi64(g2, 26);
-  g2 = _mm256_and_si256(g2, mask);
-  __m256i g3 = _mm256_add_epi64(h3, c);
-  c = _mm256_srli_epi64(g3, 26);
-  g3 = _mm256_and_si256(g3, mask);
-  __m256i g4 = _mm256_add_epi64(h4, c);
-  const __m256i use_g = _mm256_sub_epi64(_mm256_setzero_si256(), _mm256_srli_epi64(g4, 26));  // all ones or 0
-  g4 = _mm256_and_si256(g4, mask);
-  h0 = _mm256_blendv_epi8(h0, g0, use_g);
-  h1 = _mm256_blendv_epi8(h1, g1, use_g);
-  h2 = _mm256_blendv_epi8(h2, g2, use_g);
-  h3 = _mm256_blendv_epi8(h3, g3, use_g);
-  h4 = _mm256_blendv_epi8(h4, g4, use_g);
-  // h + s mod 2^128 in 32-bit words, each carried into the next (h1 may still be 2^26: the sums absorb it).
-  __m256i s0;
-  __m256i s1;
-  load4(key[0] + 16, key[1] + 16, key[2] + 16, key[3] + 16, s0, s1);
-  const __m256i m32 = _mm256_set1_epi64x(0xffffffffLL);
-  __m256i t = _mm256_add_epi64(_mm256_add_epi64(h0, _mm256_slli_epi64(h1, 26)), _mm256_and_si256(s0, m32));
-  const __m256i w0 = _mm256_and_si256(t, m32);
-  t = _mm256_add_epi64(_mm256_add_epi64(_mm256_srli_epi64(t, 32), _mm256_slli_epi64(h2, 20)),
-                       _mm256_srli_epi64(s0, 32));
-  const __m256i lo = _mm256_or_si256(w0, _mm256_slli_epi64(t, 32));
-  t = _mm256_add_epi64(_mm256_add_epi64(_mm256_srli_epi64(t, 32), _mm256_slli_epi64(h3, 14)),
-                       _mm256_and_si256(s1, m32));
-  const __m256i w2 = _mm256_and_si256(t, m32);
-  t = _mm256_add_epi64(_mm256_add_epi64(_mm256_srli_epi64(t, 32), _mm256_slli_epi64(h4, 8)),
-                       _mm256_srli_epi64(s1, 32));
-  const __m256i hi = _mm256_or_si256(w2, _mm256_slli_epi64(t, 32));
-  // Lane l's tag is (lo[l], hi[l]).
-  const __m256i a = _mm256_unpacklo_epi64(lo, hi);  // lanes 0 | 2
-  const __m256i b = _mm256_unpackhi_epi64(lo, hi);  // lanes 1 | 3
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(tag[0]), _mm256_castsi256_si128(a));
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(tag[1]), _mm256_castsi256_si128(b));
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(tag[2]), _mm256_extracti128_si256(a, 1));
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(tag[3]), _mm256_extracti128_si256(b, 1));
+// Whether the AEAD batch is uniform: every payload the same length, a non-zero multiple of 16 (one flow's
+// full-size packets, or a flood of small ones; WireGuard pads its payloads to 16).
+bool uniform(const PolyJob* jobs, std::size_t n) {
+  const std::size_t len = jobs[0].len;
+  if (len == 0 || len % 16 != 0) return false;
+  for (std::size_t i = 1; i < n; ++i) {
+    if (jobs[i].len != len) return false;
+  }
+  return true;
 }
 
-// k.r2 = r^2 mod 2^130 - 5 for every lane (limbs below 2^26 + 2^11, as after a block) and k.s2 = 5 times
-// its limbs 1..4: the multipliers of the first block of a pair step.
-void square_r(Kernel& k, __m256i mask) {
-  __m256i d[5];
-  for (int i = 0; i < 5; ++i) {
-    d[i] = _mm256_setzero_si256();
-    for (int j = 0; j < 5; ++j) {
-      // r_j * r_(i-j); where i - j wraps past 2^130 the factor is 5 * r_(i-j+5), which is s[i-j+4].
-      const __m256i x = j <= i ? k.r[i - j] : k.s[i - j + 4];
-      d[i] = _mm256_add_epi64(d[i], _mm256_mul_epu32(k.r[j], x));
-    }
+// The AEAD tags of a uniform batch, four jobs per pass, for the first n - n % 4 jobs; returns how many it
+// did. No lane bookkeeping: every lane starts and ends with the pass, all read their payloads in place and
+// then one shared tail block, le64(0) || le64(len).
+std::size_t run_uniform(const PolyJob* jobs, std::size_t n) {
+  Kernel k;
+  const std::size_t len = jobs[0].len;
+  const std::size_t blocks = len / 16 + 1;
+  alignas(16) std::uint8_t lengths[16];
+  _mm_store_si128(reinterpret_cast<__m128i*>(lengths), _mm_set_epi64x(static_cast<long long>(len), 0));
+  const __m256i mask = _mm256_set1_epi64x(static_cast<long long>(kMask26));
+  k.mask = mask;
+  k.hibit = _mm256_set1_epi64x(static_cast<long long>(kHibit));
+  for (int l = 0; l < kLanes; ++l) {
+    k.tp[l] = lengths;
+    k.sw[l] = len / 16;
   }
-  // The carries of the block loop (two chains side by side), into r^2.
-  __m256i c = _mm256_srli_epi64(d[3], 26);
-  d[3] = _mm256_and_si256(d[3], mask);
-  d[4] = _mm256_add_epi64(d[4], c);
-  c = _mm256_srli_epi64(d[0], 26);
-  d[0] = _mm256_and_si256(d[0], mask);
-  d[1] = _mm256_add_epi64(d[1], c);
-  c = _mm256_srli_epi64(d[4], 26);
-  d[4] = _mm256_and_si256(d[4], mask);
-  d[0] = _mm256_add_epi64(d[0], _mm256_add_epi64(c, _mm256_slli_epi64(c, 2)));
-  c = _mm256_srli_epi64(d[1], 26);
-  d[1] = _mm256_and_si256(d[1], mask);
-  d[2] = _mm256_add_epi64(d[2], c);
-  c = _mm256_srli_epi64(d[2], 26);
-  d[2] = _mm256_and_si256(d[2], mask);
-  d[3] = _mm256_add_epi64(d[3], c);
-  c = _mm256_srli_epi64(d[0], 26);
-  d[0] = _mm256_and_si256(d[0], mask);
-  d[1] = _mm256_add_epi64(d[1], c);
-  c = _mm256_srli_epi64(d[3], 26);
-  d[3] = _mm256_and_si256(d[3], mask);
-  d[4] = _mm256_add_epi64(d[4], c);
-  for (int i = 0; i < 5; ++i) k.r2[i] = d[i];
-  for (int i = 0; i < 4; ++i) k.s2[i] = _mm256_add_epi64(d[i + 1], _mm256_slli_epi64(d[i + 1], 2));
+  const std::size_t pairs = blocks >= kPairMin ? blocks / 2 : 0;
+  std::size_t done = 0;
+  for (; done + kLanes <= n; done += kLanes) {
+    const PolyJob* j = jobs + done;
+    const std::uint8_t* const key[kLanes] = {j[0].key, j[1].key, j[2].key, j[3].key};
+    std::uint8_t* const tag[kLanes] = {j[0].tag, j[1].tag, j[2].tag, j[3].tag};
+    set_r(k, key, mask);
+    if (pairs != 0) square_r(k, mask);
+    __m256i h[5];
+    for (int i = 0; i < 5; ++i) h[i] = _mm256_setzero_si256();
+    blocks4(k, h, j[0].ct, j[1].ct, j[2].ct, j[3].ct, pairs, blocks);
+    finish4(h, key, tag, mask);
+  }
+  // r and r^2, and h in the vector registers (vzeroall).
+  explicit_bzero(&k, sizeof(k));
+  _mm256_zeroall();
+  return done;
 }
 
 void run(const PolyJob* jobs, std::size_t n, Mode mode) {
@@ -563,8 +237,6 @@ void run(const PolyJob* jobs, std::size_t n, Mode mode) {
     take_next(st, l, jobs, queue, mode);
   }
   const __m256i mask = _mm256_set1_epi64x(static_cast<long long>(kMask26));
-  const __m256i clamp0 = _mm256_set1_epi64x(0x0ffffffc0fffffffLL);
-  const __m256i clamp1 = _mm256_set1_epi64x(0x0ffffffc0ffffffcLL);
   k.mask = mask;
   __m256i h[5];
   for (int i = 0; i < 5; ++i) h[i] = _mm256_setzero_si256();
@@ -598,18 +270,8 @@ void run(const PolyJob* jobs, std::size_t n, Mode mode) {
       hibits[l] = hibits[busy];
     }
     if (any_fresh != 0) {
-      // Every lane's clamped r from its key (RFC 8439 section 2.5.1), split like a block; h = 0 in new lanes.
-      __m256i k0;
-      __m256i k1;
-      load4(st.key[0], st.key[1], st.key[2], st.key[3], k0, k1);
-      k0 = _mm256_and_si256(k0, clamp0);
-      k1 = _mm256_and_si256(k1, clamp1);
-      k.r[0] = _mm256_and_si256(k0, mask);
-      k.r[1] = _mm256_and_si256(_mm256_srli_epi64(k0, 26), mask);
-      k.r[2] = _mm256_and_si256(_mm256_or_si256(_mm256_srli_epi64(k0, 52), _mm256_slli_epi64(k1, 12)), mask);
-      k.r[3] = _mm256_and_si256(_mm256_srli_epi64(k1, 14), mask);
-      k.r[4] = _mm256_srli_epi64(k1, 40);
-      for (int i = 0; i < 4; ++i) k.s[i] = _mm256_add_epi64(k.r[i + 1], _mm256_slli_epi64(k.r[i + 1], 2));
+      // Every lane's r from its key; h = 0 in new lanes.
+      set_r(k, st.key, mask);
       const __m256i fresh = lane_mask(st.fresh);
       for (int i = 0; i < 5; ++i) h[i] = _mm256_andnot_si256(fresh, h[i]);
       for (int l = 0; l < kLanes; ++l) st.fresh[l] = 0;
@@ -655,6 +317,12 @@ void run(const PolyJob* jobs, std::size_t n, Mode mode) {
 }  // namespace
 
 void poly1305_aead_no_ad_batch_avx2(const PolyJob* jobs, std::size_t n) {
+  if (n >= kLanes && uniform(jobs, n)) {
+    const std::size_t done = run_uniform(jobs, n);
+    jobs += done;
+    n -= done;
+  }
+  if (n == 0) return;
   // One or two packets leave most lanes idle and the rest latency-bound: the scalar code is faster there.
   if (n < kMinBatch) {
     poly1305_aead_no_ad_batch(jobs, n);
