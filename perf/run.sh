@@ -5,7 +5,7 @@
 #   facts       the machine (CPU model and flags, cores, memory, hugepages, kernel), DPDK, compiler, git commit
 #   build       meson setup (if needed) and ninja for wggate and the benchmark executables in BUILD_DIR
 #   microbench  Google Benchmark: AEAD engines (perf/crypto), dataplane stages (perf/dataplane), handshakes
-#               (perf/control), JSON with RUNS repetitions
+#               (perf/control), JSON with 3 x RUNS repetitions interleaved at random
 #   gateway     the whole gateway: dpdk-testpmd -> wggate (encrypts) -> wggate (decrypts) -> dpdk-testpmd over
 #               net_memif, 64/512/1420/IMIX, Mpps and Gbit/s per worker core and delivered (perf/lib/gateway.sh)
 #   wggo        wireguard-go between two namespaces, iperf3 TCP and UDP through it, per core (perf/lib/wggo.sh)
