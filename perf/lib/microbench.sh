@@ -28,7 +28,7 @@ for bench in crypto/aead_batch_bench dataplane/stages_bench control/handshake_be
     missing=1
     continue
   fi
-  log "$bench on CPU $cpu, $RUNS repetition(s)"
+  log "$bench on CPU $cpu, $((3 * RUNS)) repetition(s) interleaved at random"
   start=$SECONDS
   # The JSON goes to its own file; stdout (the same JSON) is kept only as a log.
   if ! (cd "$STAGE_DIR" && taskset -c "$cpu" "$exe" "${args[@]}" --benchmark_out="$STAGE_DIR/$name.json" \
@@ -36,6 +36,6 @@ for bench in crypto/aead_batch_bench dataplane/stages_bench control/handshake_be
     tail -n 20 "$STAGE_DIR/$name.log" >&2
     fail "$bench failed (log: $STAGE_DIR/$name.log)"
   fi
-  note "$bench: $RUNS repetition(s) on CPU $cpu, $((SECONDS - start)) s"
+  note "$bench: $((3 * RUNS)) repetition(s) interleaved at random on CPU $cpu, $((SECONDS - start)) s"
 done
 [ "$missing" = 0 ] || exit 2
