@@ -195,6 +195,20 @@ struct Case {
   }
 };
 
+std::vector<PolyJob> jobs_of(std::vector<Case>& cases) {
+  std::vector<PolyJob> jobs;
+  for (Case& c : cases) jobs.push_back(c.job());
+  return jobs;
+}
+
+// libsodium's one-time MAC over the AEAD's MAC input for c's payload: the tag the batch must write.
+std::array<std::uint8_t, kPolyTagSize> sodium_aead_tag(const Case& c) {
+  const Buf input = aead_mac_input(c.ct_copy);
+  std::array<std::uint8_t, kPolyTagSize> tag{};
+  crypto_onetimeauth_poly1305(tag.data(), input.data(), input.size(), c.key.data());
+  return tag;
+}
+
 TEST_F(Poly1305Avx2, AeadMatchesLibsodiumAndScalar) {
   std::mt19937_64 rng(0x1305a2);
   Lengths lengths(rng);
@@ -205,14 +219,12 @@ TEST_F(Poly1305Avx2, AeadMatchesLibsodiumAndScalar) {
     std::vector<Case> cases;
     cases.reserve(n);
     for (std::size_t i = 0; i < n; ++i) cases.emplace_back(rng, lengths.next());
-    std::vector<PolyJob> jobs;
-    for (Case& c : cases) jobs.push_back(c.job());
+    std::vector<PolyJob> jobs = jobs_of(cases);
     poly1305_aead_no_ad_batch_avx2(jobs.data(), jobs.size());
     for (std::size_t i = 0; i < n; ++i) {
       const Case& c = cases[i];
-      const Buf input = aead_mac_input(c.ct_copy);
-      std::array<std::uint8_t, kPolyTagSize> sodium{}, scalar{};
-      crypto_onetimeauth_poly1305(sodium.data(), input.data(), input.size(), c.key.data());
+      const auto sodium = sodium_aead_tag(c);
+      std::array<std::uint8_t, kPolyTagSize> scalar{};
       poly1305_aead_no_ad(c.key.data(), c.ct_copy.data(), c.ct_copy.size(), scalar.data());
       ASSERT_EQ(hex(c.tag()), hex(sodium)) << "batch " << batch_no << " of " << n << ", job " << i << ", len "
                                            << c.ct_copy.size() << ", key " << hex(c.key);
@@ -235,8 +247,7 @@ TEST_F(Poly1305Avx2, PlainMatchesLibsodium) {
     std::vector<Case> cases;
     cases.reserve(n);
     for (std::size_t i = 0; i < n; ++i) cases.emplace_back(rng, lengths.next());
-    std::vector<PolyJob> jobs;
-    for (Case& c : cases) jobs.push_back(c.job());
+    std::vector<PolyJob> jobs = jobs_of(cases);
     poly1305_batch_avx2(jobs.data(), jobs.size());
     for (std::size_t i = 0; i < n; ++i) {
       std::array<std::uint8_t, kPolyTagSize> sodium{};
@@ -265,15 +276,11 @@ TEST_F(Poly1305Avx2, UniformBatchesMatchLibsodium) {
         const bool differs = one_differs && i == n / 2;
         cases.emplace_back(rng, differs ? len + 1 + static_cast<std::uint32_t>(rng() % 16) : len);
       }
-      std::vector<PolyJob> jobs;
-      for (Case& c : cases) jobs.push_back(c.job());
+      std::vector<PolyJob> jobs = jobs_of(cases);
       poly1305_aead_no_ad_batch_avx2(jobs.data(), jobs.size());
       for (std::size_t i = 0; i < n; ++i) {
         const Case& c = cases[i];
-        const Buf input = aead_mac_input(c.ct_copy);
-        std::array<std::uint8_t, kPolyTagSize> sodium{};
-        crypto_onetimeauth_poly1305(sodium.data(), input.data(), input.size(), c.key.data());
-        ASSERT_EQ(hex(c.tag()), hex(sodium)) << "len " << c.ct_copy.size() << ", " << n << " jobs, job " << i
+        ASSERT_EQ(hex(c.tag()), hex(sodium_aead_tag(c))) << "len " << c.ct_copy.size() << ", " << n << " jobs, job " << i
                                              << (one_differs ? " (one differs)" : "");
         ASSERT_TRUE(c.guards_intact()) << "len " << len << ", job " << i;
         ASSERT_EQ(std::memcmp(c.ct.get(), c.ct_copy.data(), c.ct_copy.size()), 0);
@@ -291,8 +298,7 @@ TEST_F(Poly1305Avx2, UniformBurstsAndEmptyBatch) {
       std::vector<Case> cases;
       cases.reserve(n);
       for (std::size_t i = 0; i < n; ++i) cases.emplace_back(rng, len);
-      std::vector<PolyJob> jobs;
-      for (Case& c : cases) jobs.push_back(c.job());
+      std::vector<PolyJob> jobs = jobs_of(cases);
       poly1305_aead_no_ad_batch_avx2(jobs.data(), jobs.size());
       for (std::size_t i = 0; i < n; ++i) {
         std::array<std::uint8_t, kPolyTagSize> scalar{};
