@@ -37,6 +37,8 @@
 namespace wg::crypto::simd {
 namespace {
 
+enum class Mode { kAead, kPlain };
+
 constexpr std::size_t kIdle = ~std::size_t{0};
 // Below this many jobs the AEAD batch goes to the scalar code (poly1305.h). Measured on Zen 3 (TSC ticks for
 // the whole batch, scalar / AVX2): 1 x 64 B 147 / 392, 2 x 64 B 269 / 416, 3 x 64 B 392 / 441, 3 x 1420 B

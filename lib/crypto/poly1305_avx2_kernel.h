@@ -35,9 +35,6 @@ constexpr std::uint64_t kHibit = std::uint64_t{1} << 24;  // 2^128 is bit 24 of 
 // block's work) whenever a lane has taken a new job.
 constexpr std::size_t kPairMin = 8;
 
-enum class Mode { kAead, kPlain };
-
-
 // Four 16-byte blocks, one per lane, as the low (w0) and high (w1) 64-bit halves of each.
 __attribute__((always_inline)) inline void load4(const std::uint8_t* p0, const std::uint8_t* p1,
                                                  const std::uint8_t* p2, const std::uint8_t* p3, __m256i& w0,
@@ -52,8 +49,9 @@ __attribute__((always_inline)) inline void load4(const std::uint8_t* p0, const s
   w1 = _mm256_unpackhi_epi64(a, b);
 }
 
-// What the block loop (blocks4) reads and updates: r, r^2 and 5 times their limbs 1..4, this pass's 2^128
-// bits, the 26-bit mask, h, and where each lane's reads move to its tail buffer.
+// What the block loop (blocks4) reads from memory: r, r^2 and 5 times their limbs 1..4, this pass's 2^128
+// bits, the 26-bit mask, and where each lane's reads move to its tail buffer. h is not here: the caller keeps
+// it in registers (blocks4's h operands) across passes.
 struct alignas(32) Kernel {
   __m256i r[5];
   __m256i s[4];  // 5 * r1 .. 5 * r4
@@ -65,8 +63,8 @@ struct alignas(32) Kernel {
   __m256i s2[4];
 };
 
-// Register plan of blocks4 (AT&T syntax: "op src2, src1, dst" computes dst = src1 op src2). h lives in
-// ymm0-4 for the whole loop, the column sums in ymm5-9, three temporaries in ymm10-12, the mask in ymm13 and
+// Register plan of blocks4 (AT&T syntax: "op src2, src1, dst" computes dst = src1 op src2). h is in the
+// five registers GCC leaves unclobbered (ymm0-4) for the whole loop, the column sums in ymm5-9, three temporaries in ymm10-12, the mask in ymm13 and
 // the message in ymm14-15 (temporaries too once it is split). r, r^2, their multiples of 5 and the 2^128
 // bits are vpmuludq/vpor memory operands: loads are cheap, while intrinsics had GCC group the products first
 // and spill a third of them to the stack and back on every block.
