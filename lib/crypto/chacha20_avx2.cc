@@ -4,7 +4,10 @@
 // Flow: chacha20_xor_streams_avx2 walks the (stream, block) pairs into groups of eight lanes; run_group then
 // (1) lays out the input state of the group, (2) runs the block function (chacha_block8: 20 rounds in inline
 // assembly, plus the add-back), (3) transposes the result into per-lane keystream and (4) XORs it into each
-// lane's target.
+// lane's target. Where no lane is pending and a stream has eight whole blocks left, they go as one group
+// (run_run8: key and nonce broadcast, counters n..n+7, 512 contiguous bytes XORed), which skips the lane
+// records, the input transposes and the per-lane length checks: about 7 % of the keystream of 1424-byte
+// bursts on the Zen 3 development VM.
 //
 // Lane layout: state word i (i = 0..15) of eight independent blocks is one ymm register (or 32-byte row),
 // lane l belonging to the same block in every word. The blocks come from a cursor over (stream, block) pairs,
