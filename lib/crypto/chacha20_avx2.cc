@@ -241,6 +241,27 @@ inline void transpose8(__m256i r[8]) {
   r[7] = _mm256_permute2x128_si256(u3, u7, 0x31);
 }
 
+// Words 0..3 of every lane: "expand 32-byte k" (RFC 8439 section 2.3).
+inline void set_constants(__m256i in[16]) {
+  in[0] = _mm256_set1_epi32(0x61707865);
+  in[1] = _mm256_set1_epi32(0x3320646e);
+  in[2] = _mm256_set1_epi32(0x79622d32);
+  in[3] = _mm256_set1_epi32(0x6b206574);
+}
+
+// Words 4..11 of every lane from one key: each word broadcast.
+inline void set_one_key(__m256i in[16], const std::uint8_t* key) {
+  for (int i = 0; i < 8; ++i) in[4 + i] = _mm256_broadcastd_epi32(_mm_loadu_si32(key + 4 * i));
+}
+
+// XORs one whole block of keystream (its bytes 0..31 in lo, 32..63 in hi) into out[0, 64).
+inline void xor_block(std::uint8_t* out, __m256i lo, __m256i hi) {
+  const __m256i d0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(out));
+  const __m256i d1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(out + 32));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), _mm256_xor_si256(d0, lo));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 32), _mm256_xor_si256(d1, hi));
+}
+
 // XORs 32 keystream bytes (or the first n of them) into out. WireGuard pads payloads to 16 bytes, so a
 // partial half is almost always one 16-byte piece; single bytes only for other callers.
 inline void xor_half(std::uint8_t* out, __m256i ks, std::uint32_t n) {
@@ -267,20 +288,13 @@ inline void xor_half(std::uint8_t* out, __m256i ks, std::uint32_t n) {
 // 12..15. Idle lanes (n == 0) repeat lane 0's input and their output is dropped.
 void run_group(const Lane* lanes, const __m128i* words) {
   alignas(32) __m256i in[16];
-  // "expand 32-byte k" (RFC 8439 section 2.3).
-  in[0] = _mm256_set1_epi32(0x61707865);
-  in[1] = _mm256_set1_epi32(0x3320646e);
-  in[2] = _mm256_set1_epi32(0x79622d32);
-  in[3] = _mm256_set1_epi32(0x6b206574);
+  set_constants(in);
   // Per-lane words 4..11 (the key), so that row i holds word 4+i of every lane: broadcast when the whole
   // group has one key (one peer's burst, or one long packet), else transposed from one row per lane.
   bool one_key = true;
   for (int l = 1; l < kLanes; ++l) one_key &= lanes[l].key == lanes[0].key;
   if (one_key) {
-    const std::uint8_t* key = lanes[0].key;
-    for (int i = 0; i < 8; ++i) {
-      in[4 + i] = _mm256_broadcastd_epi32(_mm_loadu_si32(key + 4 * i));
-    }
+    set_one_key(in, lanes[0].key);
   } else {
     for (int l = 0; l < kLanes; ++l) {
       in[4 + l] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(lanes[l].key));
@@ -314,10 +328,7 @@ void run_group(const Lane* lanes, const __m128i* words) {
     if (n == 0) continue;
     std::uint8_t* out = lanes[l].out;
     if (n == kBlockBytes) {
-      const __m256i d0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(out));
-      const __m256i d1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(out + 32));
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), _mm256_xor_si256(d0, ks[l]));
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 32), _mm256_xor_si256(d1, ks[8 + l]));
+      xor_block(out, ks[l], ks[8 + l]);
     } else {
       xor_half(out, ks[l], n);
       if (n > 32) xor_half(out + 32, ks[8 + l], n - 32);
@@ -330,11 +341,8 @@ void run_group(const Lane* lanes, const __m128i* words) {
 // transposes, or per-lane length checks of run_group.
 void run_run8(const std::uint8_t* key, __m128i words, std::uint8_t* out) {
   alignas(32) __m256i in[16];
-  in[0] = _mm256_set1_epi32(0x61707865);
-  in[1] = _mm256_set1_epi32(0x3320646e);
-  in[2] = _mm256_set1_epi32(0x79622d32);
-  in[3] = _mm256_set1_epi32(0x6b206574);
-  for (int i = 0; i < 8; ++i) in[4 + i] = _mm256_broadcastd_epi32(_mm_loadu_si32(key + 4 * i));
+  set_constants(in);
+  set_one_key(in, key);
   const __m256i w = _mm256_broadcastsi128_si256(words);
   in[12] = _mm256_add_epi32(_mm256_shuffle_epi32(w, 0x00), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
   in[13] = _mm256_shuffle_epi32(w, 0x55);
@@ -344,13 +352,7 @@ void run_run8(const std::uint8_t* key, __m128i words, std::uint8_t* out) {
   chacha_block8(in, ks);
   transpose8(ks);
   transpose8(ks + 8);
-  for (int l = 0; l < kLanes; ++l) {
-    std::uint8_t* o = out + l * kBlockBytes;
-    const __m256i d0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(o));
-    const __m256i d1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(o + 32));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o), _mm256_xor_si256(d0, ks[l]));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + 32), _mm256_xor_si256(d1, ks[8 + l]));
-  }
+  for (int l = 0; l < kLanes; ++l) xor_block(out + l * kBlockBytes, ks[l], ks[8 + l]);
 }
 
 }  // namespace

@@ -59,16 +59,16 @@ alignas(64) constexpr std::uint8_t kOneAt[32] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
 // The per-lane bookkeeping of one call. A lane's blocks are its payload's full blocks read in place,
 // ct[0, full), then its tail blocks tail[0, total - full).
 struct Lanes {
+  Kernel k;  // r, r^2, hibit, and each lane's tail pointer (k.tp[l]: tail[l], or for an idle lane the tail
+             // of the busy lane it shadows) and the block at which it moves there
   alignas(16) std::uint8_t tail[kLanes][32];
   alignas(16) std::uint8_t discard[kLanes][16];  // where finish4 puts the tags of lanes that are not done
   const std::uint8_t* key[kLanes];
   const std::uint8_t* ct[kLanes];
-  const std::uint8_t* tp[kLanes];  // tail[l], or for an idle lane the tail of the busy lane it shadows
   std::size_t pos[kLanes];         // bytes of the lane's blocks done
   std::size_t full[kLanes];
   std::size_t total[kLanes];
   std::size_t job[kLanes];  // kIdle once the lane has no job
-  std::uint64_t tail_hibit[kLanes];
   std::uint64_t fresh[kLanes];  // all ones: the lane took a new job (new r, h = 0) since the last pass
 };
 
@@ -86,7 +86,7 @@ __attribute__((always_inline)) inline bool start(Lanes& st, int l, const PolyJob
   st.key[l] = j.key;
   st.fresh[l] = ~std::uint64_t{0};
   st.ct[l] = j.ct;
-  st.tp[l] = st.tail[l];
+  st.k.tp[l] = st.tail[l];
   st.pos[l] = 0;
   st.full[l] = j.len / 16 * 16;
   st.job[l] = index;
@@ -116,7 +116,6 @@ __attribute__((always_inline)) inline bool start(Lanes& st, int l, const PolyJob
       _mm_store_si128(reinterpret_cast<__m128i*>(t), lengths);
     }
     st.total[l] = st.full[l] + (rest != 0 ? 32 : 16);
-    st.tail_hibit[l] = kHibit;
   } else {
     // A short final block gets a 0x01 byte after it instead of the 2^128 bit (RFC 8439 section 2.5.1).
     if (rest != 0) {
@@ -124,7 +123,6 @@ __attribute__((always_inline)) inline bool start(Lanes& st, int l, const PolyJob
     }
     _mm_store_si128(reinterpret_cast<__m128i*>(t), partial);
     st.total[l] = st.full[l] + (rest != 0 ? 16 : 0);
-    st.tail_hibit[l] = 0;
   }
   return true;
 }
@@ -231,7 +229,7 @@ std::size_t run_uniform(const PolyJob* jobs, std::size_t n) {
 
 void run(const PolyJob* jobs, std::size_t n, Mode mode) {
   Lanes st;  // every field is written before it is read
-  Kernel k;
+  Kernel& k = st.k;
   Queue queue(jobs, n);
   for (int l = 0; l < kLanes; ++l) {
     st.fresh[l] = 0;
@@ -244,8 +242,9 @@ void run(const PolyJob* jobs, std::size_t n, Mode mode) {
   for (int i = 0; i < 5; ++i) h[i] = _mm256_setzero_si256();
   bool r2_ready = false;
   for (;;) {
-    // The pass runs until the first busy lane is done. The plain MAC's tail block has no 2^128 bit, so there
-    // a pass also stops where a lane moves on to its tail: the hibit vector is fixed for the pass.
+    // The pass runs until the first busy lane is done. The plain MAC's tail block has no 2^128 bit (the AEAD's
+    // tail blocks all have it), so there a pass also stops where a lane moves on to its tail: the hibit
+    // vector is fixed for the pass.
     std::size_t m = kIdle;
     int busy = -1;
     std::uint64_t any_fresh = 0;
@@ -257,7 +256,7 @@ void run(const PolyJob* jobs, std::size_t n, Mode mode) {
       busy = l;
       std::size_t left = st.total[l] - st.pos[l];
       if (mode == Mode::kPlain && st.pos[l] < st.full[l]) left = st.full[l] - st.pos[l];
-      if (mode == Mode::kPlain && st.pos[l] >= st.full[l]) hibits[l] = st.tail_hibit[l];
+      if (mode == Mode::kPlain && st.pos[l] >= st.full[l]) hibits[l] = 0;
       if (left < m) m = left;
     }
     if (busy < 0) break;
@@ -266,7 +265,7 @@ void run(const PolyJob* jobs, std::size_t n, Mode mode) {
       if (st.job[l] != kIdle) continue;
       // Idle: shadow a busy lane (same blocks, result dropped).
       st.ct[l] = st.ct[busy];
-      st.tp[l] = st.tp[busy];
+      k.tp[l] = k.tp[busy];
       st.pos[l] = st.pos[busy];
       st.full[l] = st.full[busy];
       hibits[l] = hibits[busy];
@@ -284,9 +283,8 @@ void run(const PolyJob* jobs, std::size_t n, Mode mode) {
     const std::uint8_t* q[kLanes];
     for (int l = 0; l < kLanes; ++l) {
       const bool in_payload = st.pos[l] < st.full[l];
-      q[l] = in_payload ? st.ct[l] + st.pos[l] : st.tp[l] + (st.pos[l] - st.full[l]);
+      q[l] = in_payload ? st.ct[l] + st.pos[l] : k.tp[l] + (st.pos[l] - st.full[l]);
       k.sw[l] = in_payload ? (st.full[l] - st.pos[l]) / 16 : kIdle;
-      k.tp[l] = st.tp[l];
     }
     std::size_t pairs = 0;
     if (m >= kPairMin) {
@@ -309,10 +307,9 @@ void run(const PolyJob* jobs, std::size_t n, Mode mode) {
       if (tag[l] != st.discard[l]) take_next(st, l, jobs, queue, mode);
     }
   }
-  // The bookkeeping (tail blocks, discarded tags), h and r, and the vector registers (vzeroall). The keys are
+  // The bookkeeping (tail blocks, discarded tags, r), and h in the vector registers (vzeroall). The keys are
   // the caller's; spill slots the compiler chose on the stack are out of reach here.
   explicit_bzero(&st, sizeof(st));
-  explicit_bzero(&k, sizeof(k));
   _mm256_zeroall();
 }
 

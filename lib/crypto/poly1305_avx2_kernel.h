@@ -111,36 +111,30 @@ struct alignas(32) Kernel {
   "vinserti128 $1, (%[q3]), " WG_W1 ", " WG_W1 "\n\t"              \
   "vpunpcklqdq " WG_W1 ", " WG_W0 ", " WG_T0 "\n\t"                \
   "vpunpckhqdq " WG_W1 ", " WG_W0 ", " WG_W1 "\n\t"
-// The block as 26-bit limbs (the 2^128 bit into limb 4), added to h (op = vpaddq) or put in h's registers.
-#define WG_SPLIT_ADD                                                                                   \
-  "vpand " WG_M ", " WG_T0 ", " WG_T1 "\n\t"                                                           \
-  "vpaddq " WG_T1 ", " WG_H0 ", " WG_H0 "\n\t"                                                         \
-  "vpsrlq $26, " WG_T0 ", " WG_T1 "\n\t"                                                               \
-  "vpand " WG_M ", " WG_T1 ", " WG_T1 "\n\t"                                                           \
-  "vpaddq " WG_T1 ", " WG_H1 ", " WG_H1 "\n\t"                                                         \
-  "vpsrlq $52, " WG_T0 ", " WG_T1 "\n\t"                                                               \
-  "vpsllq $12, " WG_W1 ", " WG_T2 "\n\t"                                                               \
-  "vpor " WG_T2 ", " WG_T1 ", " WG_T1 "\n\t"                                                           \
-  "vpand " WG_M ", " WG_T1 ", " WG_T1 "\n\t"                                                           \
-  "vpaddq " WG_T1 ", " WG_H2 ", " WG_H2 "\n\t"                                                         \
-  "vpsrlq $14, " WG_W1 ", " WG_T1 "\n\t"                                                               \
-  "vpand " WG_M ", " WG_T1 ", " WG_T1 "\n\t"                                                           \
-  "vpaddq " WG_T1 ", " WG_H3 ", " WG_H3 "\n\t"                                                         \
-  "vpsrlq $40, " WG_W1 ", " WG_T1 "\n\t"                                                               \
-  "vpor " WG_HIBIT ", " WG_T1 ", " WG_T1 "\n\t"                                                        \
-  "vpaddq " WG_T1 ", " WG_H4 ", " WG_H4 "\n\t"
-#define WG_SPLIT_SET                                                                                   \
-  "vpand " WG_M ", " WG_T0 ", " WG_H0 "\n\t"                                                           \
-  "vpsrlq $26, " WG_T0 ", " WG_H1 "\n\t"                                                               \
-  "vpand " WG_M ", " WG_H1 ", " WG_H1 "\n\t"                                                           \
-  "vpsrlq $52, " WG_T0 ", " WG_H2 "\n\t"                                                               \
-  "vpsllq $12, " WG_W1 ", " WG_T2 "\n\t"                                                               \
-  "vpor " WG_T2 ", " WG_H2 ", " WG_H2 "\n\t"                                                           \
-  "vpand " WG_M ", " WG_H2 ", " WG_H2 "\n\t"                                                           \
-  "vpsrlq $14, " WG_W1 ", " WG_H3 "\n\t"                                                               \
-  "vpand " WG_M ", " WG_H3 ", " WG_H3 "\n\t"                                                           \
-  "vpsrlq $40, " WG_W1 ", " WG_H4 "\n\t"                                                               \
-  "vpor " WG_HIBIT ", " WG_H4 ", " WG_H4 "\n\t"
+// The block (low halves in T0, high halves in W1) as 26-bit limbs m0..m4, the 2^128 bit into limb 4. T2 is
+// the one temporary, so m2 must not be T2.
+#define WG_SPLIT(m0, m1, m2, m3, m4)                        \
+  "vpand " WG_M ", " WG_T0 ", " m0 "\n\t"                  \
+  "vpsrlq $26, " WG_T0 ", " m1 "\n\t"                      \
+  "vpand " WG_M ", " m1 ", " m1 "\n\t"                     \
+  "vpsrlq $52, " WG_T0 ", " m2 "\n\t"                      \
+  "vpsllq $12, " WG_W1 ", " WG_T2 "\n\t"                   \
+  "vpor " WG_T2 ", " m2 ", " m2 "\n\t"                     \
+  "vpand " WG_M ", " m2 ", " m2 "\n\t"                     \
+  "vpsrlq $14, " WG_W1 ", " m3 "\n\t"                      \
+  "vpand " WG_M ", " m3 ", " m3 "\n\t"                     \
+  "vpsrlq $40, " WG_W1 ", " m4 "\n\t"                      \
+  "vpor " WG_HIBIT ", " m4 ", " m4 "\n\t"
+// The block added to h (split into the column-sum registers, free until the products), or put in h's
+// registers (the second block of a pair step, whose h + m is already in the products).
+#define WG_SPLIT_ADD                                        \
+  WG_SPLIT(WG_D0, WG_D1, WG_D2, WG_D3, WG_D4)               \
+  "vpaddq " WG_D0 ", " WG_H0 ", " WG_H0 "\n\t"             \
+  "vpaddq " WG_D1 ", " WG_H1 ", " WG_H1 "\n\t"             \
+  "vpaddq " WG_D2 ", " WG_H2 ", " WG_H2 "\n\t"             \
+  "vpaddq " WG_D3 ", " WG_H3 ", " WG_H3 "\n\t"             \
+  "vpaddq " WG_D4 ", " WG_H4 ", " WG_H4 "\n\t"
+#define WG_SPLIT_SET WG_SPLIT(WG_H0, WG_H1, WG_H2, WG_H3, WG_H4)
 // t = h * x (x from memory); d += t.
 #define WG_MAC(h, x, t, d)          \
   "vpmuludq " x ", " h ", " t "\n\t" \
@@ -261,6 +255,7 @@ __attribute__((always_inline)) inline void blocks4(const Kernel& k, __m256i h[5]
 #undef WG_MAC
 #undef WG_SPLIT_SET
 #undef WG_SPLIT_ADD
+#undef WG_SPLIT
 #undef WG_LOAD
 #undef WG_POINTERS
 #undef WG_S2
