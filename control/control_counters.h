@@ -1,9 +1,9 @@
 // The control thread's own counters: handshakes initiated, completed and refused (by reason), cookie replies,
-// and the under-load state (WireGuard paper 5.3). Declared once as data (X-macros) so that the code, the
+// packets control dropped (by reason), its gauges (queues it keeps, the longest loop gap), and the under-load state (WireGuard paper 5.3). Declared once as data (X-macros) so that the code, the
 // metrics exporter (control/metrics.cc) and the operator guide name the same reasons. The dataplane's
 // counters are dataplane/counters.h.
 //
-// Thread rule: only the control thread writes; the exposer's HTTP thread reads during a scrape, hence
+// Thread rule: the control thread writes, and the UAPI thread its own uapi_* counters; the exposer's HTTP thread reads during a scrape, hence
 // atomics, all relaxed (a scrape wants each value, not an ordering between them). Nothing here is on a
 // worker's path.
 #pragma once
@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 
 #include "lib/protocol/noise.h"
 #include "lib/util/clock.h"
@@ -22,7 +23,11 @@ namespace wg::ctl {
   X(handshakes_initiated, "handshake initiations sent by this gateway (first tries and retries)") \
   X(cookie_replies_sent, "cookie replies sent to sources that must prove their address first")    \
   X(cookie_replies_received, "cookie replies accepted from peers (the next try carries mac2)")    \
-  X(under_load_entered, "times the control thread entered the under-load state")
+  X(under_load_entered, "times the control thread entered the under-load state")                  \
+  X(uapi_requests, "UAPI requests (wg show, wg set, ...) answered")                                \
+  X(uapi_timeout, "UAPI clients cut off at their deadline (5 s for the whole exchange)")           \
+  X(uapi_too_large, "UAPI requests refused for exceeding 1 MiB")                                   \
+  X(uapi_busy, "UAPI connections refused because 8 clients were being served already")
 
 // X(reason, help): exported as wggate_handshakes_rejected_total{reason}. The HandshakeResult reasons keep
 // noise::to_string's names.
@@ -42,6 +47,60 @@ namespace wg::ctl {
   X(bad_response_tag, "response does not authenticate (wrong preshared key, or corrupted)")               \
   X(bad_point, "a DH gave the all-zero secret (low-order point)")                                         \
   X(bad_cookie_reply, "cookie reply unexpected or not authentic")
+
+// X(reason, help): packets the control thread dropped, exported as wggate_control_drops_total{reason}. Every
+// queue control keeps has a bound, and each bound has its reason here.
+#define WG_CTL_DROPS(X)                                                                                     \
+  X(staging_peer_full, "a peer's staging queue held 128 packets already: its oldest dropped")              \
+  X(staging_budget, "the staging budget of all peers was full: the oldest staged packet of all dropped")   \
+  X(staging_gave_up, "handshake attempts for the peer gave up (REKEY_ATTEMPT_TIME): its staged packets")    \
+  X(staging_no_endpoint, "the peer has no endpoint to send a handshake to: its staged packets")             \
+  X(staging_no_peer, "a staged packet whose destination no longer belongs to any peer")                     \
+  X(staging_peer_removed, "the peer was removed: its staged packets")                                        \
+  X(held_host_full, "16 packets already held for that inside host")                                        \
+  X(held_budget, "the budget of packets held for unresolved inside hosts was full")                        \
+  X(held_expired, "the inside host did not answer ARP/NDP within 3 s")                                     \
+  X(alloc_failed, "no mbuf for a frame control built (pool empty)")                                        \
+  X(tx_full, "control's own TX queue refused a frame")                                                      \
+  X(icmp_rate_limited, "an ICMP error (too-big, time exceeded) not sent: over 1000/s, bursts of 50")        \
+  X(malformed, "a handed-over packet control could not parse")
+
+enum class CtlDrop : std::uint8_t {
+#define WG_X(name, help) name,
+  WG_CTL_DROPS(WG_X)
+#undef WG_X
+  kCount
+};
+inline constexpr const char* kCtlDropNames[] = {
+#define WG_X(name, help) #name,
+    WG_CTL_DROPS(WG_X)
+#undef WG_X
+};
+
+// X(name, help): the control thread's gauges, exported as wggate_<name>.
+#define WG_CTL_GAUGES(X)                                                                                 \
+  X(staged_packets, "inner packets staged for peers waiting for a handshake, all peers together")       \
+  X(staging_budget, "the most packets staged for all peers together (a share of the mbuf pool)")        \
+  X(held_packets, "decrypted packets held while control resolves their inside host")                    \
+  X(held_budget, "the most packets held for unresolved inside hosts")                                   \
+  X(control_loop_gap_max_seconds, "longest time between two passes of the control loop since start")
+
+enum class CtlGauge : std::uint8_t {
+#define WG_X(name, help) name,
+  WG_CTL_GAUGES(WG_X)
+#undef WG_X
+  kCount
+};
+inline constexpr const char* kCtlGaugeNames[] = {
+#define WG_X(name, help) #name,
+    WG_CTL_GAUGES(WG_X)
+#undef WG_X
+};
+inline constexpr const char* kCtlGaugeHelp[] = {
+#define WG_X(name, help) help,
+    WG_CTL_GAUGES(WG_X)
+#undef WG_X
+};
 
 enum class CtlCounter : std::uint8_t {
 #define WG_X(name, help) name,
@@ -95,8 +154,19 @@ constexpr HandshakeReject reject_reason(noise::HandshakeResult r) {
   return HandshakeReject::kCount;  // kOk: not a refusal
 }
 
+// Gaps between two passes of the control loop, by upper bound in seconds (then +Inf): a pass that waited on
+// anything shows up in the high buckets.
+inline constexpr double kLoopGapBounds[] = {0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 1.0};
+inline constexpr std::size_t kLoopGapBuckets = std::size(kLoopGapBounds) + 1;
+
 class ControlCounters {
  public:
+  void record_loop_gap(double seconds) {
+    std::size_t b = 0;
+    while (b < std::size(kLoopGapBounds) && seconds > kLoopGapBounds[b]) ++b;
+    loop_gaps_[b].fetch_add(1, std::memory_order_relaxed);
+  }
+  std::uint64_t loop_gap_count(std::size_t bucket) const { return loop_gaps_[bucket].load(std::memory_order_relaxed); }
   // Writers: control thread only.
   void add(CtlCounter c) { values_[static_cast<std::size_t>(c)].fetch_add(1, std::memory_order_relaxed); }
   void add_completed(HandshakeRole r) {
@@ -107,6 +177,10 @@ class ControlCounters {
     rejected_[static_cast<std::size_t>(r)].fetch_add(1, std::memory_order_relaxed);
   }
   void add_rejected(noise::HandshakeResult r) { add_rejected(reject_reason(r)); }
+  void add_drop(CtlDrop d, std::uint64_t n = 1) {
+    if (n != 0) drops_[static_cast<std::size_t>(d)].fetch_add(n, std::memory_order_relaxed);
+  }
+  void set(CtlGauge g, double v) { gauges_[static_cast<std::size_t>(g)].store(v, std::memory_order_relaxed); }
   // The control thread requires mac2 until `until`; the scrape compares it with its own clock, so the state
   // reads 0 again once it lapses, without the control thread having to clear it.
   void set_under_load_until(MonoTime until) { under_load_until_ns_.store(until.count(), std::memory_order_relaxed); }
@@ -121,6 +195,10 @@ class ControlCounters {
   std::uint64_t rejected_count(HandshakeReject r) const {
     return rejected_[static_cast<std::size_t>(r)].load(std::memory_order_relaxed);
   }
+  std::uint64_t drop_count(CtlDrop d) const {
+    return drops_[static_cast<std::size_t>(d)].load(std::memory_order_relaxed);
+  }
+  double gauge(CtlGauge g) const { return gauges_[static_cast<std::size_t>(g)].load(std::memory_order_relaxed); }
   bool under_load(MonoTime now) const { return now.count() < under_load_until_ns_.load(std::memory_order_relaxed); }
 
  private:
@@ -128,6 +206,9 @@ class ControlCounters {
   std::atomic<std::uint64_t> completed_[static_cast<std::size_t>(HandshakeRole::kCount)] = {};
   std::atomic<std::uint64_t> rejected_[static_cast<std::size_t>(HandshakeReject::kCount)] = {};
   std::atomic<std::int64_t> under_load_until_ns_{0};
+  std::atomic<std::uint64_t> drops_[static_cast<std::size_t>(CtlDrop::kCount)] = {};
+  std::atomic<double> gauges_[static_cast<std::size_t>(CtlGauge::kCount)] = {};
+  std::atomic<std::uint64_t> loop_gaps_[kLoopGapBuckets] = {};
 };
 
 }  // namespace wg::ctl

@@ -21,12 +21,19 @@
 #include "control/uapi_set.h"
 #include "lib/crypto/key_encoding.h"
 #include "dataplane/packet.h"
+#include "dataplane/pool_budget.h"
 
 namespace wg::ctl {
 namespace {
 using namespace std::chrono_literals;
 constexpr auto kTick = 10ms;
 constexpr unsigned kDrainBurst = 64;
+// Handshake messages cost a DH or two each (~0.2 ms): a pass takes at most this many, so that a flood of them
+// cannot stretch one pass beyond a few milliseconds; the rest wait in their ring, whose fill level is the
+// under-load signal.
+constexpr unsigned kHandshakesPerPass = 16;
+// Under load (mac2 required) while more than this many handshake messages wait (the kernel: 1/8 of its queue).
+constexpr unsigned kUnderLoadBacklog = dp::kHandoffDepth[static_cast<std::size_t>(dp::Handoff::handshake)] / 8;
 }  // namespace
 
 ControlPlane::ControlPlane(const config::Config& cfg, dp::Tables& tables, const dp::GatewayInfo& gw,
@@ -42,7 +49,9 @@ ControlPlane::ControlPlane(const config::Config& cfg, dp::Tables& tables, const 
       reload_(reload),
       own_ctx_{workers, &gw, &tables, engine, &(*tables.workers)[workers], &stop},
       peers_(identity_),
-      allowed_ips_(tables, [this] { synchronize(); }) {
+      allowed_ips_(tables, [this] { synchronize(); }),
+      staging_(dp::kMaxPeers, dp::kStagingBudget, [](rte_mbuf* m) { rte_pktmbuf_free(m); }),
+      uapi_(&counters_) {
   identity_.set(*cfg.interface.private_key);
   cookie_checker_.init(identity_.public_key);
   tsc_hz_ = rte_get_tsc_hz();
@@ -54,10 +63,7 @@ ControlPlane::~ControlPlane() {
   for (auto& [ip, q] : held_) {
     for (auto& h : q) rte_pktmbuf_free(h.m);
   }
-  for (Peer* p : peers_.all()) {
-    for (rte_mbuf* m : p->staged) rte_pktmbuf_free(m);
-    p->staged.clear();
-  }
+  // staging_ frees what it holds itself.
 }
 
 absl::Status ControlPlane::init() {
@@ -68,7 +74,8 @@ absl::Status ControlPlane::init() {
   }
   metrics_ = std::make_shared<Metrics>(Metrics::Sources{
       cfg_.gateway.name, crypto::to_base64(identity_.public_key), &tables_, workers_, &counters_,
-      own_ctx_.engine->name(), std::string(own_ctx_.engine->description()), tsc_hz_});
+      own_ctx_.engine->name(), std::string(own_ctx_.engine->description()), tsc_hz_, pool_,
+      {{gw_.inside_port, "inside"}, {gw_.outside_port, "outside"}}});
   refresh_metrics();
   auto exposer = start_exposer(cfg_.gateway.metrics_address.to_string(), metrics_);
   if (!exposer.ok()) {
@@ -94,11 +101,8 @@ std::string ControlPlane::uapi_get() const {
   if (fwmark_ != 0) absl::StrAppend(&out, "fwmark=", fwmark_, "\n");
   for (const Peer* pp : peers_.all()) {
     const Peer& p = *pp;
-    std::uint64_t tx = 0, rx = 0;
-    for (std::uint16_t w = 0; w <= workers_; ++w) {
-      tx += (*tables_.workers)[w].peers[p.id].tx_bytes;
-      rx += (*tables_.workers)[w].peers[p.id].rx_bytes;
-    }
+    const std::uint64_t tx = tables_.sum_workers([&](const dp::WorkerShared& w) { return w.peers[p.id].tx_bytes; });
+    const std::uint64_t rx = tables_.sum_workers([&](const dp::WorkerShared& w) { return w.peers[p.id].rx_bytes; });
     absl::StrAppend(&out, "public_key=", crypto::to_hex(p.public_key), "\n",
                     "preshared_key=", crypto::to_hex(p.preshared_key.span()), "\n",
                     "protocol_version=1\n");
@@ -134,58 +138,58 @@ MonoTime ControlPlane::tsc_to_mono(std::uint64_t tsc) const {
 
 void ControlPlane::send_frame(std::uint16_t port, std::span<const std::uint8_t> frame) {
   rte_mbuf* m = rte_pktmbuf_alloc(pool_);
-  if (m == nullptr) return;
+  if (m == nullptr) {
+    counters_.add_drop(CtlDrop::alloc_failed);
+    return;
+  }
   char* dst = rte_pktmbuf_append(m, static_cast<std::uint16_t>(frame.size()));
   if (dst == nullptr) {
+    counters_.add_drop(CtlDrop::alloc_failed);
     rte_pktmbuf_free(m);
     return;
   }
   std::memcpy(dst, frame.data(), frame.size());
-  if (rte_eth_tx_burst(port, control_queue_, &m, 1) != 1) rte_pktmbuf_free(m);
+  send_mbuf(port, m);
 }
 
-bool ControlPlane::drain_to_control() {
+void ControlPlane::send_mbuf(std::uint16_t port, rte_mbuf* m) {
+  if (rte_eth_tx_burst(port, control_queue_, &m, 1) != 1) {
+    counters_.add_drop(CtlDrop::tx_full);
+    rte_pktmbuf_free(m);
+  }
+}
+
+// Each ring is its own reason: nothing is parsed again to know what a packet is for.
+bool ControlPlane::drain_handoffs(MonoTime now) {
   rte_mbuf* pkts[kDrainBurst];
-  const unsigned n = rte_ring_sc_dequeue_burst(tables_.to_control, reinterpret_cast<void**>(pkts), kDrainBurst,
-                                               nullptr);
-  if (n == 0) return false;
+  bool any = false;
+  rte_ring* hs = tables_.ring(dp::Handoff::handshake);
   // Many handshakes waiting means we are being asked for more DH work than we do: require cookies (5.3).
-  const MonoTime now = mono_now();
-  if (rte_ring_count(tables_.to_control) > 256) {
+  // Only this ring counts: an ICMP flood or packets for offline peers must not push real peers into it.
+  if (rte_ring_count(hs) > kUnderLoadBacklog) {
     if (now >= under_load_until_) counters_.add(CtlCounter::under_load_entered);
     under_load_until_ = now + 1s;
     counters_.set_under_load_until(under_load_until_);
   }
-  for (unsigned i = 0; i < n; ++i) {
-    rte_mbuf* m = pkts[i];
-    const auto* frame = rte_pktmbuf_mtod(m, const std::uint8_t*);
-    const bool outside = m->port == gw_.outside_port;
-    // Handshake messages are UDP to ListenPort on the outside; everything else outside is local traffic.
-    bool handshake = false;
-    if (outside && m->data_len > dp::kEthLen + dp::kIpv4Len + dp::kUdpLen) {
-      const std::uint16_t type = static_cast<std::uint16_t>(frame[12] << 8 | frame[13]);
-      const std::uint8_t* l3 = frame + dp::kEthLen;
-      const std::uint8_t proto = type == RTE_ETHER_TYPE_IPV4 ? l3[9] : type == RTE_ETHER_TYPE_IPV6 ? l3[6] : 0;
-      handshake = proto == IPPROTO_UDP;
-    }
-    if (handshake) {
-      handle_handshake(m, now);
-    } else if (!outside && m->data_len > dp::kEthLen) {
-      const auto ip = dp::parse_inner_ip(frame + dp::kEthLen, m->data_len - dp::kEthLen);
-      const bool local = ip.family == 0 || dp::is_inside_address(gw_, ip.family, ip.dst) ||
-                         (ip.family == 6 && ip.dst[0] == 0xff);
-      if (local || (frame[12] == 0x08 && frame[13] == 0x06)) {
-        handle_local(m, now);
-      } else if (ip.len > gw_.mtu) {
-        handle_local(m, now);  // answers with ICMP too-big
-      } else {
-        stage(m);
+  for (std::size_t h = 0; h < dp::kHandoffs; ++h) {
+    const auto kind = static_cast<dp::Handoff>(h);
+    const unsigned budget = kind == dp::Handoff::handshake ? kHandshakesPerPass : kDrainBurst;
+    const unsigned n = rte_ring_sc_dequeue_burst(tables_.handoff[h], reinterpret_cast<void**>(pkts), budget, nullptr);
+    any |= n > 0;
+    for (unsigned i = 0; i < n; ++i) {
+      rte_mbuf* m = pkts[i];
+      switch (kind) {
+        case dp::Handoff::handshake: handle_handshake(m, now); break;
+        case dp::Handoff::neighbor: handle_neighbor(m, now); break;
+        case dp::Handoff::local: handle_local(m); break;
+        case dp::Handoff::too_big: answer_too_big(m); break;
+        case dp::Handoff::ttl_exceeded: answer_time_exceeded(m); break;
+        case dp::Handoff::staging: stage(m); break;
+        case dp::Handoff::kCount: rte_pktmbuf_free(m); break;
       }
-    } else {
-      handle_local(m, now);
     }
   }
-  return true;
+  return any;
 }
 
 bool ControlPlane::drain_events() {
@@ -266,6 +270,10 @@ void ControlPlane::tick(MonoTime now) {
     refresh_metrics();
     next_expire_ = now + 1s;
   }
+  counters_.set(CtlGauge::staged_packets, static_cast<double>(staging_.total()));
+  counters_.set(CtlGauge::staging_budget, static_cast<double>(staging_.budget()));
+  counters_.set(CtlGauge::held_packets, static_cast<double>(held_count_));
+  counters_.set(CtlGauge::held_budget, dp::kHeldBudget);
   for (Peer* pp : peers_.all()) {
     Peer& p = *pp;
     const std::uint64_t tx_before = p.seen_tx_data, rx_before = p.seen_rx_data;
@@ -289,17 +297,14 @@ void ControlPlane::tick(MonoTime now) {
     // A worker's request means "no usable session for a packet"; it may be stale by now (a responder's
     // keypair confirmed meanwhile), so it counts only while there is still no session.
     const bool worker_wants = slot.handshake_wanted.exchange(false, std::memory_order_acq_rel);
-    const bool no_session = cur == nullptr && (worker_wants || !p.staged.empty());
+    const bool no_session = cur == nullptr && (worker_wants || staging_.count(p.id) > 0);
     if ((no_session || rekey) && !p.timers.handshake_in_progress()) p.timers.on_want_handshake(now);
     const noise::TimerActions a = p.timers.poll(now);
     if (a.zero_keys) {
       publish_keypairs(p, p.keypairs.clear());
       p.handshake.clear();
     }
-    if (a.give_up) {
-      for (rte_mbuf* m : p.staged) rte_pktmbuf_free(m);
-      p.staged.clear();
-    }
+    if (a.give_up) drop_staged(p, CtlDrop::staging_gave_up);
     if (a.send_initiation) send_initiation(p, now);
     if (a.send_keepalive || a.send_persistent_keepalive) send_transport(p, {}, now);
   }
@@ -327,20 +332,31 @@ void ControlPlane::reload_config() {
 }
 
 void ControlPlane::run() {
+  MonoTime last_pass = mono_now();
   while (!stop_.load(std::memory_order_relaxed)) {
     // Control's own queue pair, polled as a worker polls its own (own_ctx_.id == control_queue_). Control is
     // the writer of everything published, so it needs no QSBR registration to read it.
     bool busy = dp::poll_once(own_ctx_);
-    busy |= drain_to_control();
+    MonoTime now = mono_now();
+    busy |= drain_handoffs(now);
     busy |= drain_awaiting_neighbor();
     busy |= uapi_.poll();
     busy |= drain_events();
     if (reload_ != nullptr && reload_->exchange(false)) reload_config();
-    const MonoTime now = mono_now();
+    now = mono_now();
     if (now >= next_tick_) {
       tick(now);
       next_tick_ = now + kTick;
     }
+    // The gap between two passes is what any work in the loop (or an idle sleep) kept control from
+    // answering: ARP, handshakes, timers. Its maximum is exported, so a stall shows.
+    const std::int64_t gap = (now - last_pass).count();
+    counters_.record_loop_gap(static_cast<double>(gap) / 1e9);
+    if (gap > max_gap_ns_) {
+      max_gap_ns_ = gap;
+      counters_.set(CtlGauge::control_loop_gap_max_seconds, static_cast<double>(gap) / 1e9);
+    }
+    last_pass = now;
     if (!busy) usleep(200);  // idle: give the core back (the control thread may share it)
   }
 }

@@ -1,11 +1,16 @@
 // The control thread (main lcore): handshakes, timers, neighbours, staging, publication to the workers.
 //
 // Loop, each pass (then a short sleep when idle: the thread never spins, so it can share a core):
-//   1. drain Tables::to_control: handshake messages (handshakes.cc), ARP/NDP/ICMP for our addresses
-//      (local.cc), inner packets staged until a session exists
-//   2. drain Tables::events: keypair confirmations, roaming, missing inside neighbours
-//   3. every tick: fold worker activity into each peer's PeerTimers, honour handshake requests, and act on
+//   1. control's own queue pair, polled with the workers' code (dp::poll_once)
+//   2. the hand-off rings from the workers, one per reason (dataplane/tables.h, WG_DP_HANDOFFS), each with a
+//      bounded share of the pass: handshake messages (handshakes.cc), ARP/NDP and traffic for our addresses
+//      (local.cc), packets over the MTU (ICMP too-big), packets for peers without a session (staged)
+//   3. awaiting_neighbor and the events ring: held packets, keypair confirmations, roaming
+//   4. UAPI requests that the UAPI thread has read (uapi.h): applied here, answered there
+//   5. every tick: fold worker activity into each peer's PeerTimers, honour handshake requests, and act on
 //      what the timers say (initiate, retry, give up, keepalive, expire and zero keys)
+// Nothing in a pass waits on a peer, a host or a local client: every queue it keeps is bounded and counted
+// (control_counters.h), and the longest gap between two passes is exported.
 // Everything workers read is published through publisher.cc (release stores + QSBR before freeing).
 #pragma once
 
@@ -25,7 +30,9 @@
 #include "control/peer_table.h"
 #include "control/route_table.h"
 #include "control/rate_limiter.h"
+#include "control/token_bucket.h"
 #include "control/metrics.h"
+#include "control/staging.h"
 #include "control/uapi.h"
 #include "dataplane/packet.h"
 #include "dataplane/tables.h"
@@ -53,13 +60,16 @@ class ControlPlane {
 
  private:
   // control_plane.cc
-  bool drain_to_control();
+  bool drain_handoffs(MonoTime now);
   bool drain_events();
   bool drain_awaiting_neighbor();
   void tick(MonoTime now);
   void fold_activity(Peer& p);
   MonoTime tsc_to_mono(std::uint64_t tsc) const;
   void send_frame(std::uint16_t port, std::span<const std::uint8_t> frame);
+  // Sends an mbuf control already holds on its own TX queue; counts and frees it when the queue is full.
+  void send_mbuf(std::uint16_t port, rte_mbuf* m);
+  void drop_staged(Peer& p, CtlDrop why);
 
   // handshakes.cc
   void handle_handshake(rte_mbuf* m, MonoTime now);
@@ -75,7 +85,12 @@ class ControlPlane {
   void stage(rte_mbuf* m);
 
   // local.cc: ARP, NDP, ICMP for our addresses, neighbour resolution
-  void handle_local(rte_mbuf* m, MonoTime now);
+  void handle_neighbor(rte_mbuf* m, MonoTime now);  // ARP, NDP
+  void handle_local(rte_mbuf* m);                     // ICMP echo to our addresses
+  void answer_too_big(rte_mbuf* m);
+  // TTL/hop limit expired: from the inside, answered on the inside; from a peer (m->port is the outside port,
+  // the frame already [Ethernet][inner IP]), answered to that peer through the tunnel.
+  void answer_time_exceeded(rte_mbuf* m);
   void learn_neighbor(std::uint16_t port, const net::IpAddress& ip, const net::MacAddress& mac);
   void resolve(std::uint16_t port, const net::IpAddress& ip, MonoTime now);
   void hold_for_neighbor(rte_mbuf* m, MonoTime now);
@@ -133,8 +148,10 @@ class ControlPlane {
   };
   std::map<net::IpAddress, std::deque<Held>> held_;
   std::size_t held_count_ = 0;
+  StagingStore staging_;
   MonoTime under_load_until_{0};
   RateLimiter rate_limiter_;
+  TokenBucket icmp_errors_{kIcmpErrorsPerSecond, kIcmpErrorBurst};  // too-big and time exceeded, all together
   ControlCounters counters_;  // before metrics_/exposer_: the scrape reads it until the exposer stops
   MonoTime next_expire_{0};
   UapiServer uapi_;
@@ -145,6 +162,7 @@ class ControlPlane {
   std::uint64_t tsc_hz_ = 0, tsc0_ = 0;
   MonoTime mono0_{0};
   MonoTime next_tick_{0};
+  std::int64_t max_gap_ns_ = 0;  // longest time between two loop passes (wggate_control_loop_gap_max_seconds)
 };
 
 }  // namespace wg::ctl

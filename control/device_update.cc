@@ -232,6 +232,7 @@ void ControlPlane::remove_peers(std::span<Peer* const> gone) {
     dp::PeerSlot& slot = tables_.peers[p->id];
     slot.route.store(nullptr, std::memory_order_release);
     slot.send_keypair.store(nullptr, std::memory_order_release);
+    slot.has_endpoint.store(false, std::memory_order_relaxed);
     for (noise::KeypairPtr& kp : p->keypairs.clear()) {
       auto& index_slot = tables_.by_index[kp->local_index & (dp::kIndexSlots - 1)];
       if (index_slot.load(std::memory_order_relaxed) == kp.get()) index_slot.store(nullptr, std::memory_order_release);
@@ -242,8 +243,7 @@ void ControlPlane::remove_peers(std::span<Peer* const> gone) {
   retired.clear();  // keypairs wipe their keys
   for (Peer* p : gone) {
     routes_[p->id].reset();
-    for (rte_mbuf* m : p->staged) rte_pktmbuf_free(m);
-    p->staged.clear();
+    drop_staged(*p, CtlDrop::staging_peer_removed);
     for (std::uint16_t w = 0; w <= workers_; ++w) (*tables_.workers)[w].peers[p->id] = dp::PeerActivity{};
     tables_.peers[p->id].handshake_wanted.store(false, std::memory_order_relaxed);
     peers_.erase(*p);  // releases the peer's receiver indexes

@@ -1,6 +1,7 @@
 // Handshake messages on the control thread: mac1 (and mac2 under load) first, then the Noise step, then
 // keypair publication. Also the control thread's own transport sends: staged packets and keepalives.
 #include <rte_byteorder.h>
+#include <rte_cycles.h>
 #include <rte_mbuf.h>
 
 #include <chrono>
@@ -150,6 +151,9 @@ void ControlPlane::session_ready(Peer& p, noise::KeypairPtr kp, MonoTime now) {
   if (!kp) return;
   counters_.add_completed(kp->i_am_initiator ? HandshakeRole::kInitiator : HandshakeRole::kResponder);
   kp->owner = p.id;
+  // Workers check this per burst: past it they neither send nor accept under the keypair (6.1).
+  kp->reject_after_ticks = rte_rdtsc() + static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(noise::kRejectAfterTime).count()) * tsc_hz_;
   p.timers.on_session_derived(now);
   p.last_handshake_unix = std::chrono::duration_cast<std::chrono::seconds>(
                               std::chrono::system_clock::now().time_since_epoch()).count();
@@ -159,7 +163,7 @@ void ControlPlane::session_ready(Peer& p, noise::KeypairPtr kp, MonoTime now) {
   // With nothing staged the initiator sends a keepalive, as the kernel and wireguard-go do after consuming a
   // response: until that first packet arrives the responder cannot send (5.4.7), its own traffic stays queued.
   if (initiator) {
-    const bool had_staged = !p.staged.empty();
+    const bool had_staged = staging_.count(p.id) > 0;
     flush_staged(p, now);
     if (!had_staged && routes_[p.id] != nullptr) send_transport(p, {}, now);
   }
@@ -168,8 +172,7 @@ void ControlPlane::session_ready(Peer& p, noise::KeypairPtr kp, MonoTime now) {
 void ControlPlane::send_initiation(Peer& p, MonoTime now) {
   if (!p.endpoint) {
     // Nowhere to send: a peer without Endpoint is reached only after it contacts us.
-    for (rte_mbuf* m : p.staged) rte_pktmbuf_free(m);
-    p.staged.clear();
+    drop_staged(p, CtlDrop::staging_no_endpoint);
     return;
   }
   if (p.handshake_index != 0) peers_.release_index(p.handshake_index);
@@ -255,9 +258,10 @@ void ControlPlane::stage(rte_mbuf* m) {
   const auto* frame = rte_pktmbuf_mtod(m, const std::uint8_t*);
   const auto ip = dp::parse_inner_ip(frame + dp::kEthLen, m->data_len - dp::kEthLen);
   std::uint32_t peer = dp::kMaxPeers;
-  const bool found = tables_.lookup(ip.family, ip.dst, peer);
+  const bool found = ip.family != 0 && tables_.lookup(ip.family, ip.dst, peer);
   Peer* p = found ? peers_.get(peer) : nullptr;
-  if (p == nullptr) {
+  if (p == nullptr) {  // the route went away while the packet was in the ring
+    counters_.add_drop(CtlDrop::staging_no_peer);
     rte_pktmbuf_free(m);
     return;
   }
@@ -267,17 +271,19 @@ void ControlPlane::stage(rte_mbuf* m) {
     rte_pktmbuf_free(m);
     return;
   }
-  if (p->staged.size() >= kMaxStaged) {
-    rte_pktmbuf_free(p->staged.front());  // keep the newest, as the kernel does
-    p->staged.pop_front();
+  switch (staging_.push(p->id, m)) {
+    case StagingStore::Dropped::kNone: break;
+    case StagingStore::Dropped::kPeerFull: counters_.add_drop(CtlDrop::staging_peer_full); break;
+    case StagingStore::Dropped::kBudget: counters_.add_drop(CtlDrop::staging_budget); break;
   }
-  p->staged.push_back(m);
 }
 
+void ControlPlane::drop_staged(Peer& p, CtlDrop why) { counters_.add_drop(why, staging_.drop_peer(p.id)); }
+
 void ControlPlane::flush_staged(Peer& p, MonoTime now) {
-  while (!p.staged.empty() && p.keypairs.current() != nullptr && routes_[p.id] != nullptr) {
-    rte_mbuf* m = p.staged.front();
-    p.staged.pop_front();
+  while (p.keypairs.current() != nullptr && routes_[p.id] != nullptr) {
+    rte_mbuf* m = staging_.pop(p.id);
+    if (m == nullptr) break;
     const auto* frame = rte_pktmbuf_mtod(m, const std::uint8_t*);
     const auto ip = dp::parse_inner_ip(frame + dp::kEthLen, m->data_len - dp::kEthLen);
     if (ip.family != 0) send_transport(p, {frame + dp::kEthLen, ip.len}, now);

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "control/control_plane.h"
+#include "dataplane/pool_budget.h"
 #include "control/log.h"
 #include "lib/net/arp.h"
 #include "lib/net/icmp.h"
@@ -52,7 +53,7 @@ void ControlPlane::learn_neighbor(std::uint16_t port, const net::IpAddress& ip, 
     if (held != held_.end()) {
       for (Held& h : held->second) {
         std::memcpy(rte_pktmbuf_mtod(h.m, std::uint8_t*), mac.bytes.data(), 6);
-        if (rte_eth_tx_burst(gw_.inside_port, control_queue_, &h.m, 1) != 1) rte_pktmbuf_free(h.m);
+        send_mbuf(gw_.inside_port, h.m);
         --held_count_;
       }
       held_.erase(held);
@@ -79,10 +80,11 @@ void ControlPlane::learn_neighbor(std::uint16_t port, const net::IpAddress& ip, 
 }
 
 void ControlPlane::hold_for_neighbor(rte_mbuf* m, MonoTime now) {
-  constexpr std::size_t kPerHost = 16, kTotal = 1024;
+  constexpr std::size_t kPerHost = 16;
   const auto ip = dp::parse_inner_ip(rte_pktmbuf_mtod(m, const std::uint8_t*) + dp::kEthLen,
                                      m->data_len - dp::kEthLen);
   if (ip.family == 0) {
+    counters_.add_drop(CtlDrop::malformed);
     rte_pktmbuf_free(m);
     return;
   }
@@ -90,12 +92,14 @@ void ControlPlane::hold_for_neighbor(rte_mbuf* m, MonoTime now) {
   auto known = inside_neighbors_.find(dst);
   if (known != inside_neighbors_.end()) {  // learnt while the packet was in the ring
     std::memcpy(rte_pktmbuf_mtod(m, std::uint8_t*), known->second.bytes.data(), 6);
-    if (rte_eth_tx_burst(gw_.inside_port, control_queue_, &m, 1) != 1) rte_pktmbuf_free(m);
+    send_mbuf(gw_.inside_port, m);
     return;
   }
   auto& q = held_[dst];
-  if (q.size() >= kPerHost || held_count_ >= kTotal) {
+  if (q.size() >= kPerHost || held_count_ >= dp::kHeldBudget) {
+    counters_.add_drop(q.size() >= kPerHost ? CtlDrop::held_host_full : CtlDrop::held_budget);
     rte_pktmbuf_free(m);
+    if (q.empty()) held_.erase(dst);
   } else {
     q.push_back({m, now});
     ++held_count_;
@@ -110,6 +114,7 @@ void ControlPlane::expire_held(MonoTime now) {
       rte_pktmbuf_free(q.front().m);
       q.pop_front();
       --held_count_;
+      counters_.add_drop(CtlDrop::held_expired);
     }
     it = q.empty() ? held_.erase(it) : std::next(it);
   }
@@ -128,13 +133,12 @@ void ControlPlane::resolve(std::uint16_t port, const net::IpAddress& ip, MonoTim
   if (n > 0) send_frame(port, {frame, n});
 }
 
-void ControlPlane::handle_local(rte_mbuf* m, MonoTime now) {
+void ControlPlane::handle_neighbor(rte_mbuf* m, MonoTime now) {
   const std::uint16_t port = m->port;
   const std::span<const std::uint8_t> frame(rte_pktmbuf_mtod(m, const std::uint8_t*), m->data_len);
   const net::MacAddress our_mac = mac_of(port == gw_.inside_port ? gw_.inside_mac : gw_.outside_mac);
-  std::uint8_t out[1600];
+  std::uint8_t out[128];
   std::size_t n = 0;
-
   net::ArpInfo arp;
   net::NdpInfo ndp;
   if (net::parse_arp(frame, arp)) {
@@ -151,22 +155,76 @@ void ControlPlane::handle_local(rte_mbuf* m, MonoTime now) {
       std::memcpy(dst.bytes.data(), frame.data() + 6, 6);
       n = net::build_neighbor_advert(out, our_mac, *own, ndp, dst);
     }
-  } else if (frame.size() > dp::kEthLen) {
-    const auto ip = dp::parse_inner_ip(frame.data() + dp::kEthLen, frame.size() - dp::kEthLen);
-    if (port == gw_.inside_port && ip.family != 0 && ip.len > gw_.mtu) {
-      const net::IpAddress* own = own_address(port, ip.family);
-      net::MacAddress src;
-      std::memcpy(src.bytes.data(), frame.data() + 6, 6);
-      if (own != nullptr) {
-        n = net::build_too_big(out, our_mac, src, *own, frame.subspan(dp::kEthLen, ip.len), gw_.mtu);
-      }
-    } else {
-      n = net::build_echo_reply(out, frame, our_mac);
-    }
+  } else {
+    counters_.add_drop(CtlDrop::malformed);
   }
   if (n > 0) send_frame(port, {out, n});
   rte_pktmbuf_free(m);
   (void)now;
+}
+
+void ControlPlane::handle_local(rte_mbuf* m) {
+  const std::uint16_t port = m->port;
+  const std::span<const std::uint8_t> frame(rte_pktmbuf_mtod(m, const std::uint8_t*), m->data_len);
+  const net::MacAddress our_mac = mac_of(port == gw_.inside_port ? gw_.inside_mac : gw_.outside_mac);
+  std::uint8_t out[1600];
+  // Anything but an echo request to us is answered with nothing (build_echo_reply refuses it).
+  const std::size_t n = net::build_echo_reply(out, frame, our_mac);
+  if (n > 0) send_frame(port, {out, n});
+  rte_pktmbuf_free(m);
+}
+
+void ControlPlane::answer_too_big(rte_mbuf* m) {
+  const std::uint16_t port = m->port;
+  const std::span<const std::uint8_t> frame(rte_pktmbuf_mtod(m, const std::uint8_t*), m->data_len);
+  const auto ip = frame.size() > dp::kEthLen ? dp::parse_inner_ip(frame.data() + dp::kEthLen, frame.size() - dp::kEthLen)
+                                             : dp::InnerIp{};
+  const net::IpAddress* own = ip.family != 0 ? own_address(port, ip.family) : nullptr;
+  std::uint8_t out[1600];
+  std::size_t n = 0;
+  if (own != nullptr && !icmp_errors_.allow(mono_now())) {
+    counters_.add_drop(CtlDrop::icmp_rate_limited);
+  } else if (own != nullptr) {
+    net::MacAddress src;
+    std::memcpy(src.bytes.data(), frame.data() + 6, 6);
+    n = net::build_too_big(out, mac_of(gw_.inside_mac), src, *own, frame.subspan(dp::kEthLen, ip.len), gw_.mtu);
+  } else if (ip.family == 0) {
+    counters_.add_drop(CtlDrop::malformed);
+  }
+  if (n > 0) send_frame(port, {out, n});
+  rte_pktmbuf_free(m);
+}
+
+void ControlPlane::answer_time_exceeded(rte_mbuf* m) {
+  const bool from_peer = m->port != gw_.inside_port;
+  const std::span<const std::uint8_t> frame(rte_pktmbuf_mtod(m, const std::uint8_t*), m->data_len);
+  const auto ip = frame.size() > dp::kEthLen ? dp::parse_inner_ip(frame.data() + dp::kEthLen, frame.size() - dp::kEthLen)
+                                             : dp::InnerIp{};
+  // Our inside address is the source either way: it is the hop that dropped the packet, and it is within
+  // the AllowedIPs a peer has for this gateway.
+  const net::IpAddress* own = ip.family != 0 ? own_address(gw_.inside_port, ip.family) : nullptr;
+  if (ip.family == 0) {
+    counters_.add_drop(CtlDrop::malformed);
+  } else if (own != nullptr && !icmp_errors_.allow(mono_now())) {
+    counters_.add_drop(CtlDrop::icmp_rate_limited);
+  } else if (own != nullptr) {
+    std::uint8_t out[dp::kEthLen + 1280];
+    const auto packet = frame.subspan(dp::kEthLen, ip.len);
+    if (!from_peer) {
+      net::MacAddress src;
+      std::memcpy(src.bytes.data(), frame.data() + 6, 6);
+      const std::size_t n = net::build_time_exceeded(out, mac_of(gw_.inside_mac), src, *own, packet);
+      if (n > 0) send_frame(gw_.inside_port, {out, n});
+    } else {
+      // Back through the tunnel to the peer that sent it: the answer's destination is the packet's source,
+      // which cryptokey routing already proved to be that peer's.
+      const std::size_t n = net::build_time_exceeded_ip(out, *own, packet);
+      std::uint32_t peer = dp::kMaxPeers;
+      Peer* p = n > 0 && tables_.lookup(ip.family, ip.src, peer) ? peers_.get(peer) : nullptr;
+      if (p != nullptr) send_transport(*p, {out, n}, mono_now());
+    }
+  }
+  rte_pktmbuf_free(m);
 }
 
 }  // namespace wg::ctl

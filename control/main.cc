@@ -22,6 +22,7 @@
 #include "control/keytool.h"
 #include "control/log.h"
 #include "control/telemetry.h"
+#include "dataplane/pool_budget.h"
 #include "dataplane/port.h"
 #include "dataplane/worker.h"
 #include "lib/crypto/aead_batch.h"
@@ -88,7 +89,7 @@ int main(int argc, char** argv) {
                                        ": InsidePort and OutsidePort are the same port");
 
   const int socket = static_cast<int>(rte_socket_id());
-  auto pool = dp::create_mempool(8191 + 4096 * workers, socket);
+  auto pool = dp::create_mempool(dp::pool_budget(workers).pool(), socket);  // every bound, plus a quarter
   if (!pool.ok()) return fail(std::string(pool.status().message()));
 
   dp::GatewayInfo gw;
@@ -158,8 +159,7 @@ int main(int argc, char** argv) {
 
   std::printf("wggate: stopping; counters:\n");
   for (std::size_t c = 0; c < static_cast<std::size_t>(dp::Counter::kCount); ++c) {
-    std::uint64_t sum = 0;
-    for (unsigned w = 0; w <= workers; ++w) sum += (*worker_shared)[w].counters.values[c];
+    const std::uint64_t sum = tables->sum_counter(static_cast<dp::Counter>(c));
     if (sum != 0) std::printf("  %-32s %llu\n", dp::kCounterNames[c], static_cast<unsigned long long>(sum));
   }
   std::fflush(stdout);

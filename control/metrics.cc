@@ -1,5 +1,7 @@
 #include "control/metrics.h"
 
+#include <rte_ethdev.h>
+#include <rte_mempool.h>
 #include <rte_ring.h>
 
 #include <exception>
@@ -57,11 +59,7 @@ std::string Metrics::worker_label(unsigned w) const {
   return w == src_.workers ? "control" : std::to_string(w);
 }
 
-std::uint64_t Metrics::sum_counter(dp::Counter c) const {
-  std::uint64_t sum = 0;
-  for (unsigned w = 0; w <= src_.workers; ++w) sum += (*src_.tables->workers)[w].counters.get(c);
-  return sum;
-}
+std::uint64_t Metrics::sum_counter(dp::Counter c) const { return src_.tables->sum_counter(c); }
 
 std::vector<MetricFamily> Metrics::Collect() const {
   std::vector<MetricFamily> out;
@@ -70,6 +68,7 @@ std::vector<MetricFamily> Metrics::Collect() const {
   collect_worker_stats(out);
   collect_rings(out);
   collect_control(out);
+  collect_resources(out);
   return out;
 }
 
@@ -88,11 +87,8 @@ void Metrics::collect_peers(std::vector<MetricFamily>& out) const {
   MetricFamily hs{"wireguard_peer_last_handshake_seconds", "UNIX time of the last handshake (0: never)",
                   MetricType::Gauge, {}};
   for (const PeerFacts& p : peers) {
-    std::uint64_t rxb = 0, txb = 0;
-    for (unsigned w = 0; w <= src_.workers; ++w) {
-      rxb += (*src_.tables->workers)[w].peers[p.id].rx_bytes;
-      txb += (*src_.tables->workers)[w].peers[p.id].tx_bytes;
-    }
+    const std::uint64_t rxb = src_.tables->sum_workers([&](const dp::WorkerShared& w) { return w.peers[p.id].rx_bytes; });
+    const std::uint64_t txb = src_.tables->sum_workers([&](const dp::WorkerShared& w) { return w.peers[p.id].tx_bytes; });
     const Labels who = {{"device", dev}, {"public_key", p.public_key}};
     info.metric.push_back(metric({{"device", dev}, {"public_key", p.public_key}, {"endpoint", p.endpoint},
                                   {"allowed_ips", p.allowed_ips}},
@@ -173,33 +169,56 @@ void Metrics::collect_worker_stats(std::vector<MetricFamily>& out) const {
                          1, MetricType::Gauge)}});
 }
 
-// The three rings from the workers to control: how full they are now, and what was lost when they were full
-// (to_control: the packet; events: only the event, the packet goes on; awaiting_neighbor: the packet).
+// The rings from the workers to control: how full they are now, and what was lost when they were full
+// (hand-off rings and awaiting_neighbor: the packet; events: only the event, the packet goes on).
 void Metrics::collect_rings(std::vector<MetricFamily>& out) const {
-  struct Ring {
-    const char* name;
-    const rte_ring* ring;
-    dp::Counter full;
-  };
   const dp::Tables& t = *src_.tables;
-  const Ring rings[] = {{"to_control", t.to_control, dp::Counter::drop_ring_full},
-                        {"events", t.events, dp::Counter::events_ring_full},
-                        {"awaiting_neighbor", t.awaiting_neighbor, dp::Counter::drop_inside_neighbor_unknown}};
   MetricFamily entries{"wggate_ring_entries", "Entries waiting in a ring to the control thread", MetricType::Gauge, {}};
   MetricFamily capacity{"wggate_ring_capacity", "Capacity of a ring to the control thread", MetricType::Gauge, {}};
   MetricFamily full{"wggate_ring_full_drops_total", "Enqueues refused because the ring was full",
                     MetricType::Counter, {}};
-  for (const Ring& r : rings) {
-    const Labels labels = {{"device", src_.device}, {"ring", r.name}};
-    if (r.ring != nullptr) {
-      entries.metric.push_back(metric(labels, rte_ring_count(r.ring), MetricType::Gauge));
-      capacity.metric.push_back(metric(labels, rte_ring_get_capacity(r.ring), MetricType::Gauge));
+  auto add = [&](const char* name, const rte_ring* ring, std::uint64_t refused) {
+    const Labels labels = {{"device", src_.device}, {"ring", name}};
+    if (ring != nullptr) {
+      entries.metric.push_back(metric(labels, rte_ring_count(ring), MetricType::Gauge));
+      capacity.metric.push_back(metric(labels, rte_ring_get_capacity(ring), MetricType::Gauge));
     }
-    full.metric.push_back(metric(labels, static_cast<double>(sum_counter(r.full)), MetricType::Counter));
+    full.metric.push_back(metric(labels, static_cast<double>(refused), MetricType::Counter));
+  };
+  for (std::size_t h = 0; h < dp::kHandoffs; ++h) {
+    add(dp::kHandoffNames[h], t.handoff[h],
+        t.sum_workers([h](const dp::WorkerShared& w) { return w.handoff_full[h]; }));
   }
+  add("events", t.events, sum_counter(dp::Counter::events_ring_full));
+  add("awaiting_neighbor", t.awaiting_neighbor, sum_counter(dp::Counter::drop_inside_neighbor_unknown));
   out.push_back(std::move(entries));
   out.push_back(std::move(capacity));
   out.push_back(std::move(full));
+}
+
+// What can run out: the mbuf pool every port receives into, and what each port lost for want of mbufs or
+// of room in its RX queue.
+void Metrics::collect_resources(std::vector<MetricFamily>& out) const {
+  const Labels dev = {{"device", src_.device}};
+  if (src_.pool != nullptr) {
+    out.push_back({"wggate_mempool_capacity", "mbufs in the pool", MetricType::Gauge,
+                   {metric(dev, src_.pool->size, MetricType::Gauge)}});
+    out.push_back({"wggate_mempool_in_use", "mbufs taken from the pool (queues, rings, staging, in flight)",
+                   MetricType::Gauge, {metric(dev, rte_mempool_in_use_count(src_.pool), MetricType::Gauge)}});
+  }
+  MetricFamily nombuf{"wggate_port_rx_nombuf_total", "RX mbuf allocation failures (pool empty)",
+                      MetricType::Counter, {}};
+  MetricFamily missed{"wggate_port_imissed_total", "packets the port dropped for want of room in its RX queues",
+                      MetricType::Counter, {}};
+  for (const Sources::Port& p : src_.ports) {
+    rte_eth_stats st{};
+    if (rte_eth_stats_get(p.id, &st) != 0) continue;
+    const Labels labels = {{"device", src_.device}, {"port", p.role}};
+    nombuf.metric.push_back(metric(labels, static_cast<double>(st.rx_nombuf), MetricType::Counter));
+    missed.metric.push_back(metric(labels, static_cast<double>(st.imissed), MetricType::Counter));
+  }
+  out.push_back(std::move(nombuf));
+  out.push_back(std::move(missed));
 }
 
 void Metrics::collect_control(std::vector<MetricFamily>& out) const {
@@ -227,6 +246,28 @@ void Metrics::collect_control(std::vector<MetricFamily>& out) const {
                                      MetricType::Counter));
   }
   out.push_back(std::move(rejected));
+  MetricFamily drops{"wggate_control_drops_total", "Packets the control thread dropped, by reason "
+                     "(control/control_counters.h)", MetricType::Counter, {}};
+  for (std::size_t d = 0; d < static_cast<std::size_t>(CtlDrop::kCount); ++d) {
+    drops.metric.push_back(metric({{"device", src_.device}, {"reason", kCtlDropNames[d]}},
+                                  static_cast<double>(cc.drop_count(static_cast<CtlDrop>(d))), MetricType::Counter));
+  }
+  out.push_back(std::move(drops));
+  ClientMetric gaps;
+  gaps.label = dev;
+  std::uint64_t cumulative = 0;
+  for (std::size_t b = 0; b < kLoopGapBuckets; ++b) {
+    cumulative += cc.loop_gap_count(b);
+    gaps.histogram.bucket.push_back({cumulative, b < std::size(kLoopGapBounds) ? kLoopGapBounds[b]
+                                                                               : std::numeric_limits<double>::infinity()});
+  }
+  gaps.histogram.sample_count = cumulative;
+  out.push_back({"wggate_control_loop_gap_seconds", "Time between two passes of the control loop",
+                 MetricType::Histogram, {gaps}});
+  for (std::size_t g = 0; g < static_cast<std::size_t>(CtlGauge::kCount); ++g) {
+    out.push_back({absl::StrCat("wggate_", kCtlGaugeNames[g]), kCtlGaugeHelp[g], MetricType::Gauge,
+                   {metric(dev, cc.gauge(static_cast<CtlGauge>(g)), MetricType::Gauge)}});
+  }
   out.push_back({"wggate_under_load", "1 while handshakes must carry a valid mac2 (cookie) to be processed",
                  MetricType::Gauge, {metric(dev, cc.under_load(mono_now()) ? 1 : 0, MetricType::Gauge)}});
 }

@@ -30,6 +30,8 @@
 #include "control/control_counters.h"
 #include "dataplane/tables.h"
 
+struct rte_mempool;
+
 namespace wg::ctl {
 
 class Metrics : public prometheus::Collectable {
@@ -52,6 +54,12 @@ class Metrics : public prometheus::Collectable {
     std::string engine;              // AeadBatchEngine::name()
     std::string engine_description;  // with library version and code path
     std::uint64_t tsc_hz = 0;        // rte_get_tsc_hz(): the unit of the worker cycle counters
+    const rte_mempool* pool = nullptr;  // the mbuf pool: in use / capacity (read from any thread)
+    struct Port {
+      std::uint16_t id;
+      std::string role;  // "inside" / "outside"
+    };
+    std::vector<Port> ports;  // rx_nombuf and imissed from rte_eth_stats_get
   };
 
   explicit Metrics(Sources sources);
@@ -66,6 +74,7 @@ class Metrics : public prometheus::Collectable {
   void collect_worker_stats(std::vector<prometheus::MetricFamily>& out) const;
   void collect_rings(std::vector<prometheus::MetricFamily>& out) const;
   void collect_control(std::vector<prometheus::MetricFamily>& out) const;
+  void collect_resources(std::vector<prometheus::MetricFamily>& out) const;
   std::string worker_label(unsigned w) const;
   std::uint64_t sum_counter(dp::Counter c) const;
 

@@ -1,5 +1,5 @@
 // The peer table, write side: everything the control thread knows about each peer (handshake, cookies,
-// keypairs, timers, endpoint, staged packets), and the index allocator that ties receiver indexes to peers.
+// keypairs, timers, endpoint; its staged packets are in StagingStore), and the index allocator that ties receiver indexes to peers.
 // It implements the narrow noise::PeerDirectory the protocol code sees.
 //
 // Thread rule: owned by the control thread alone. What workers need is published into dp::Tables
@@ -23,9 +23,6 @@ struct rte_mbuf;
 
 namespace wg::ctl {
 
-// Packets held while a handshake is pending (the kernel holds 128 too): the first ping is not lost.
-inline constexpr std::size_t kMaxStaged = 128;
-
 struct Peer {
   Peer(std::uint32_t id_, const noise::StaticIdentity& local, const crypto::PublicKey& key, const crypto::Key& psk);
 
@@ -40,7 +37,6 @@ struct Peer {
   noise::KeypairSet keypairs;
   noise::PeerTimers timers;
   std::optional<net::Endpoint> endpoint;
-  std::deque<rte_mbuf*> staged;
 
   std::uint32_t handshake_index = 0;  // our sender index of the outstanding handshake (0: none)
   MonoTime last_initiation_sent{0};

@@ -52,6 +52,7 @@ void ControlPlane::publish_route(Peer& p) {
     }
   }
   tables_.peers[p.id].route.store(next.get(), std::memory_order_release);
+  tables_.peers[p.id].has_endpoint.store(p.endpoint.has_value(), std::memory_order_relaxed);
   std::unique_ptr<dp::PeerRoute> old = std::move(routes_[p.id]);
   routes_[p.id] = std::move(next);
   if (old) synchronize();

@@ -9,7 +9,9 @@ constexpr std::int64_t kTokenCost = 1'000'000'000 / RateLimiter::kPerSecond;
 constexpr std::int64_t kMaxCredit = kTokenCost * RateLimiter::kBurst;
 }  // namespace
 
-bool RateLimiter::allow(const net::IpAddress& src, MonoTime now) {
+bool RateLimiter::allow(const net::IpAddress& source, MonoTime now) {
+  net::IpAddress src = source;
+  if (!src.is_v4()) std::fill(src.bytes.begin() + 8, src.bytes.end(), 0);  // the /64 is the unit
   auto it = buckets_.find(src);
   if (it == buckets_.end()) {
     if (buckets_.size() >= kMaxEntries) expire(now);

@@ -1,5 +1,6 @@
 // Per-source token buckets for handshake messages under load (WireGuard paper 5.3; the kernel's
-// ratelimiter.c: 20 initiations a second per source address, bursts of 5). Only messages whose mac2 proved
+// ratelimiter.c: 20 initiations a second per source address, bursts of 5). An IPv6 source is limited by its
+// /64, as the kernel does: one host owns a whole /64 and could otherwise rotate through 2^64 fresh buckets. Only messages whose mac2 proved
 // the source address are counted, so a spoofing attacker cannot use up another host's budget.
 //
 // Thread rule: control thread only. Time is a parameter.

@@ -45,9 +45,7 @@ int handle_stats(const char* /*cmd*/, const char* /*params*/, rte_tel_data* d) {
   rte_tel_data_add_dict_string(d, "device", s.device.c_str());
   rte_tel_data_add_dict_u64(d, "worker_count", s.workers);
   for (std::size_t c = 0; c < static_cast<std::size_t>(dp::Counter::kCount); ++c) {
-    std::uint64_t sum = 0;
-    for (unsigned w = 0; w <= s.workers; ++w) sum += counter(s, w, static_cast<dp::Counter>(c));
-    rte_tel_data_add_dict_u64(d, dp::kCounterNames[c], sum);
+    rte_tel_data_add_dict_u64(d, dp::kCounterNames[c], s.tables->sum_counter(static_cast<dp::Counter>(c)));
   }
   rte_tel_data* per_worker = new_dict();
   if (per_worker == nullptr) return -ENOMEM;
@@ -71,11 +69,8 @@ int handle_stats(const char* /*cmd*/, const char* /*params*/, rte_tel_data* d) {
 rte_tel_data* peer_dict(const TelemetrySources& s, const Metrics::PeerFacts& p) {
   rte_tel_data* one = new_dict();
   if (one == nullptr) return nullptr;
-  std::uint64_t rx = 0, tx = 0;
-  for (unsigned w = 0; w <= s.workers; ++w) {
-    rx += (*s.tables->workers)[w].peers[p.id].rx_bytes;
-    tx += (*s.tables->workers)[w].peers[p.id].tx_bytes;
-  }
+  const std::uint64_t rx = s.tables->sum_workers([&](const dp::WorkerShared& w) { return w.peers[p.id].rx_bytes; });
+  const std::uint64_t tx = s.tables->sum_workers([&](const dp::WorkerShared& w) { return w.peers[p.id].tx_bytes; });
   rte_tel_data_add_dict_string(one, "public_key", p.public_key.c_str());
   rte_tel_data_add_dict_string(one, "endpoint", p.endpoint.c_str());
   // An array, not the comma list: one string value holds at most RTE_TEL_MAX_STRING_LEN (128) characters.

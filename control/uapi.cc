@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -16,15 +18,6 @@ namespace wg::ctl {
 namespace {
 constexpr const char* kSocketDir = "/var/run/wireguard";
 
-bool write_all(int fd, const std::string& s) {
-  std::size_t off = 0;
-  while (off < s.size()) {
-    const ssize_t n = ::send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
-    if (n <= 0) return false;
-    off += static_cast<std::size_t>(n);
-  }
-  return true;
-}
 }  // namespace
 
 UapiServer::~UapiServer() { close(); }
@@ -68,51 +61,128 @@ absl::Status UapiServer::listen(const std::string& name, GetHandler get, SetHand
     return absl::InternalError(absl::StrCat("cannot listen on ", addr.sun_path, ": ", err));
   }
   ::chmod(path_.c_str(), 0600);
+  stop_.store(false, std::memory_order_relaxed);
+  thread_ = std::thread([this] { serve_loop(); });
   return absl::OkStatus();
 }
 
-bool UapiServer::poll() {
-  if (listen_fd_ < 0) return false;
-  bool served = false;
-  for (;;) {
-    const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) break;  // EAGAIN: nothing waiting
-    serve(fd);
-    ::close(fd);
-    served = true;
+// The UAPI thread: every client non-blocking, each with a deadline for its whole exchange.
+void UapiServer::serve_loop() {
+  struct Client {
+    int fd;
+    std::string in, out;
+    std::size_t sent = 0;
+    bool answered = false;
+    std::chrono::steady_clock::time_point deadline;
+  };
+  std::vector<Client> clients;
+  std::vector<pollfd> fds;
+  char buf[16384];
+  while (!stop_.load(std::memory_order_relaxed)) {
+    fds.clear();
+    fds.push_back({listen_fd_, POLLIN, 0});
+    for (const Client& c : clients) fds.push_back({c.fd, static_cast<short>(c.answered ? POLLOUT : POLLIN), 0});
+    if (::poll(fds.data(), fds.size(), 100) < 0 && errno != EINTR) break;
+    const auto now = std::chrono::steady_clock::now();
+    for (std::size_t i = 0; i < clients.size(); ++i) {
+      Client& c = clients[i];
+      const short ev = fds[i + 1].revents;
+      bool done = false;
+      if (!c.answered && (ev & (POLLIN | POLLHUP | POLLERR)) != 0) {
+        const ssize_t n = ::recv(c.fd, buf, sizeof(buf), MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+          done = true;  // the client went away before its request was complete: nothing applied
+        } else if (n > 0) {
+          const std::size_t scanned = c.in.empty() ? 0 : c.in.size() - 1;
+          c.in.append(buf, static_cast<std::size_t>(n));
+          if (c.in.find("\n\n", scanned) != std::string::npos) {
+            std::optional<std::string> a = ask_control(std::move(c.in));
+            if (!a) break;  // stopping
+            c.out = std::move(*a);
+            c.answered = true;
+          } else if (c.in.size() >= kMaxRequest) {  // too long: apply nothing
+            count(CtlCounter::uapi_too_large);
+            c.out = absl::StrCat("errno=", -EIO, "\n\n");
+            c.answered = true;
+          }
+        }
+      } else if (c.answered && (ev & (POLLOUT | POLLHUP | POLLERR)) != 0) {
+        const ssize_t n = ::send(c.fd, c.out.data() + c.sent, c.out.size() - c.sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n > 0) c.sent += static_cast<std::size_t>(n);
+        done = c.sent == c.out.size() || (n < 0 && errno != EAGAIN && errno != EINTR);
+      }
+      if (!done && now > c.deadline) {
+        count(CtlCounter::uapi_timeout);
+        done = true;
+      }
+      if (done) {
+        ::close(c.fd);
+        c.fd = -1;
+      }
+    }
+    std::erase_if(clients, [](const Client& c) { return c.fd < 0; });
+    if ((fds[0].revents & POLLIN) != 0) {
+      for (;;) {
+        const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0) break;  // EAGAIN: nothing more waiting
+        if (clients.size() >= kMaxClients) {
+          count(CtlCounter::uapi_busy);
+          ::close(fd);
+          continue;
+        }
+        clients.push_back({fd, {}, {}, 0, false, now + kClientDeadline});
+      }
+    }
   }
-  return served;
+  for (const Client& c : clients) ::close(c.fd);
 }
 
-void UapiServer::serve(int fd) {
-  timeval tv{0, 200'000};  // a client that stalls cannot hold the control thread for long
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  std::string req;
-  char buf[16384];
-  // 1 MiB: room for `wg syncconf` of a full peer table with many AllowedIPs each.
-  while (req.size() < (1u << 20)) {
-    const std::size_t scanned = req.empty() ? 0 : req.size() - 1;
-    const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
-    if (n <= 0) return;
-    req.append(buf, static_cast<std::size_t>(n));
-    if (req.find("\n\n", scanned) != std::string::npos) break;
+std::optional<std::string> UapiServer::ask_control(std::string request) {
+  std::unique_lock<std::mutex> lock(mu_);
+  request_ = std::move(request);
+  answer_.reset();
+  has_request_.store(true, std::memory_order_release);
+  while (!answer_) {
+    if (stop_.load(std::memory_order_relaxed)) return std::nullopt;
+    answered_.wait_for(lock, std::chrono::milliseconds(100));
   }
-  if (req.rfind("get=1\n", 0) == 0) {
-    write_all(fd, get_() + "errno=0\n\n");
-  } else if (req.rfind("set=1\n", 0) == 0) {
+  std::optional<std::string> a = std::move(answer_);
+  answer_.reset();
+  return a;
+}
+
+bool UapiServer::poll() {
+  if (!has_request_.load(std::memory_order_acquire)) return false;
+  std::string request;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    request = std::move(request_);
+    has_request_.store(false, std::memory_order_relaxed);
+  }
+  std::string a = answer(request);  // the handlers run here, on the control thread, without the mutex
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    answer_ = std::move(a);
+  }
+  answered_.notify_one();
+  count(CtlCounter::uapi_requests);
+  return true;
+}
+
+std::string UapiServer::answer(const std::string& req) {
+  if (req.rfind("get=1\n", 0) == 0) return get_() + "errno=0\n\n";
+  if (req.rfind("set=1\n", 0) == 0) {
     const std::size_t end = req.find("\n\n");
-    if (end == std::string::npos) {  // cut short or too long: apply nothing
-      write_all(fd, absl::StrCat("errno=", -EIO, "\n\n"));
-      return;
-    }
     const std::string_view body = std::string_view(req).substr(6, end + 1 - 6);
-    write_all(fd, absl::StrCat("errno=", uapi_errno(set_(body)), "\n\n"));
-  } else {
-    write_all(fd, absl::StrCat("errno=", -EINVAL, "\n\n"));
+    return absl::StrCat("errno=", uapi_errno(set_(body)), "\n\n");
   }
+  return absl::StrCat("errno=", -EINVAL, "\n\n");
 }
 
 void UapiServer::close() {
+  stop_.store(true, std::memory_order_relaxed);
+  answered_.notify_all();
+  if (thread_.joinable()) thread_.join();
   if (listen_fd_ >= 0) ::close(listen_fd_);
   listen_fd_ = -1;
   if (!path_.empty()) ::unlink(path_.c_str());

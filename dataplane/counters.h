@@ -22,6 +22,7 @@ namespace wg::dp {
   X(keepalives_received, "authenticated empty transport packets")                               \
   X(to_control_handshake, "handshake messages handed to the control thread")                    \
   X(to_control_local, "packets for the gateway's own addresses handed to the control thread")   \
+  X(to_control_neighbor, "ARP and NDP handed to the control thread")                             \
   X(staged_for_handshake, "inner packets handed to control to wait for a handshake")            \
   X(held_for_neighbor, "decrypted packets handed to control while it resolves the inside host")  \
   X(events_ring_full, "events for control lost to a full ring (a later packet reports them again)") \
@@ -29,8 +30,10 @@ namespace wg::dp {
   X(drop_malformed_inner, "inside: truncated or inconsistent IP header")                        \
   X(drop_no_route, "inside: destination in no peer's AllowedIPs")                               \
   X(drop_too_big, "inside: larger than the MTU (ICMP too-big sent by control)")                 \
+  X(drop_inside_not_for_us,                                                                     \
+    "inside: frame addressed to another MAC, or broadcast/multicast that is not ARP/NDP")      \
+  X(drop_ttl_exceeded, "TTL or hop limit expired: ICMP time exceeded sent by control, rate-limited") \
   X(drop_no_endpoint, "inside: peer has no known endpoint")                                     \
-  X(drop_next_hop_unresolved, "inside: no MAC for the peer's next hop yet")                     \
   X(drop_counter_exhausted, "inside: keypair reached REJECT_AFTER_MESSAGES")                    \
   X(drop_multi_segment, "a chained mbuf (not supported)")                                       \
   X(drop_no_headroom, "mbuf without room for the outer headers or tag")                         \

@@ -5,7 +5,9 @@
 //   4. batch-open all payloads in one engine call; tags compared in constant time by the engine
 //   5. per packet: replay window update, activity, keypair confirmation and roaming events to control,
 //      keepalives consumed, cryptokey routing (inner source within the peer's AllowedIPs)
-//   6. L2 rewrite to the inside neighbour's MAC, tx inside
+//   6. TTL / hop limit decremented; already <= 1: rewritten to [Ethernet][inner IP] (destination MAC zero)
+//      and handed to control, which answers ICMP time exceeded through the tunnel
+//   7. L2 rewrite to the inside neighbour's MAC, tx inside (MAC unknown: held at control on awaiting_neighbor)
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_hash.h>
@@ -64,6 +66,7 @@ void decrypt_burst(WorkerContext& ctx, std::span<rte_mbuf*> pkts) {
   Tables& t = *ctx.tables;
   const std::uint16_t listen_port = t.listen_port.load(std::memory_order_relaxed);  // once per burst
   WorkerCounters& c = ctx.shared->counters;
+  const std::uint64_t burst_tsc = rte_rdtsc();  // keypair age limits are checked against it, once a burst
   Pending pend[kBurst];
   crypto::AeadJob jobs[kBurst];
   std::uint16_t np = 0;
@@ -149,6 +152,10 @@ void decrypt_burst(WorkerContext& ctx, std::span<rte_mbuf*> pkts) {
       drop(ctx, m, Counter::drop_unknown_index);
       continue;
     }
+    if (kp->reject_after_ticks <= burst_tsc) {  // REJECT_AFTER_TIME passed: control has not withdrawn it yet
+      drop(ctx, m, Counter::drop_keypair_expired);
+      continue;
+    }
     const std::uint64_t counter = noise::load_le64(msg + 8);
     if (kp->replay.check(counter) != noise::ReplayResult::kOk) {
       drop(ctx, m, Counter::drop_replay);
@@ -213,9 +220,15 @@ void decrypt_burst(WorkerContext& ctx, std::span<rte_mbuf*> pkts) {
       drop(ctx, p.m, Counter::drop_inner_source_not_allowed);
       continue;
     }
-    const auto key = neighbor_key(inner.family, inner.dst);
+    // A router forwards only what has hops left (RFC 1812 section 5.3.1, RFC 8200 section 3). An expired
+    // packet keeps its header as received: control quotes it in the time exceeded.
+    const bool hops_left = decrement_ttl(p.data, inner.family);
     void* mac_word = nullptr;
-    const bool known = rte_hash_lookup_data(t.inside_neighbors, key.data(), &mac_word) >= 0;
+    bool known = false;
+    if (hops_left) {
+      const auto key = neighbor_key(inner.family, inner.dst);
+      known = rte_hash_lookup_data(t.inside_neighbors, key.data(), &mac_word) >= 0;
+    }
     // Rewrite in place: the inner packet moves to just behind a new Ethernet header.
     const auto offset = static_cast<std::uint16_t>(p.data - rte_pktmbuf_mtod(p.m, std::uint8_t*));
     rte_pktmbuf_adj(p.m, static_cast<std::uint16_t>(offset - kEthLen));
@@ -228,6 +241,11 @@ void decrypt_burst(WorkerContext& ctx, std::span<rte_mbuf*> pkts) {
     eth->src_addr = gw.inside_mac;
     eth->ether_type = rte_cpu_to_be_16(inner.family == 4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
     act.last_rx_data = now;
+    if (!hops_left) {
+      // Same shape as a held packet; m->port is still the outside port, the inner source names the peer.
+      hand_to_control(ctx, p.m, Counter::drop_ttl_exceeded);
+      continue;
+    }
     c.add(Counter::decrypted_bytes, inner.len);
     c.add(Counter::decrypted_packets);
     if (!known) {

@@ -1,7 +1,10 @@
 // Inside -> outside, over one burst:
-//   1. classify: ARP, own addresses, IPv6 multicast -> control; non-IP / malformed -> drop
-//   2. route: longest-prefix match of the inner destination over AllowedIPs -> peer -> send keypair + route
-//      (no session or no route yet: ask for a handshake, stage the packet at control)
+//   1. classify: only frames a router would take: unicast to our inside MAC, or broadcast/multicast ARP and
+//      IPv6 multicast (NDP) -> anything else dropped (both ports are promiscuous); ARP, own addresses, IPv6
+//      multicast -> control; non-IP / malformed -> drop; larger than the MTU -> control (ICMP too-big)
+//   2. route: longest-prefix match of the inner destination over AllowedIPs -> peer; TTL / hop limit
+//      decremented (already <= 1: not forwarded, control answers ICMP time exceeded) -> send keypair + route
+//      (no session or no route yet: ask for a handshake, stage the packet, decremented, at control)
 //   3. shape: trim Ethernet padding, make room for outer headers, zero-pad to 16, room for the tag
 //   4. reserve nonce counters once per run of packets under the same keypair
 //   5. write the outer headers, batch-seal all payloads in one engine call
@@ -48,6 +51,7 @@ void encrypt_burst(WorkerContext& ctx, std::span<rte_mbuf*> pkts) {
   Tables& t = *ctx.tables;
   const std::uint16_t listen_port = t.listen_port.load(std::memory_order_relaxed);  // once per burst
   WorkerCounters& c = ctx.shared->counters;
+  const std::uint64_t burst_tsc = rte_rdtsc();  // keypair age limits are checked against it, once a burst
   Pending pend[kBurst];
   std::uint16_t np = 0;
 
@@ -64,9 +68,22 @@ void encrypt_burst(WorkerContext& ctx, std::span<rte_mbuf*> pkts) {
       rte_pktmbuf_free(m);
       continue;
     }
+    // A router takes only what is addressed to it: the port is promiscuous, so a frame between two other
+    // inside hosts arrives here too and must not be tunneled. Group frames are for us only as ARP or NDP.
+    const bool group = is_group_mac(frame);
+    if (!group && !is_same_mac(frame, gw.inside_mac)) {
+      c.add(Counter::drop_inside_not_for_us);
+      rte_pktmbuf_free(m);
+      continue;
+    }
     const std::uint16_t type = rte_be_to_cpu_16(reinterpret_cast<rte_ether_hdr*>(frame)->ether_type);
     if (type == RTE_ETHER_TYPE_ARP) {
       hand_to_control(ctx, m, Counter::to_control_local);
+      continue;
+    }
+    if (group && type != RTE_ETHER_TYPE_IPV6) {
+      c.add(Counter::drop_inside_not_for_us);  // IPv4 broadcast/multicast, or any other protocol
+      rte_pktmbuf_free(m);
       continue;
     }
     if (type != RTE_ETHER_TYPE_IPV4 && type != RTE_ETHER_TYPE_IPV6) {
@@ -74,18 +91,25 @@ void encrypt_burst(WorkerContext& ctx, std::span<rte_mbuf*> pkts) {
       rte_pktmbuf_free(m);
       continue;
     }
-    const InnerIp ip = parse_inner_ip(frame + kEthLen, len - kEthLen);
+    std::uint8_t* l3 = frame + kEthLen;
+    const InnerIp ip = parse_inner_ip(l3, len - kEthLen);
     if (ip.family == 0 || (ip.family == 4) != (type == RTE_ETHER_TYPE_IPV4)) {
       c.add(Counter::drop_malformed_inner);
       rte_pktmbuf_free(m);
       continue;
     }
-    if (is_inside_address(gw, ip.family, ip.dst) || (ip.family == 6 && ip.dst[0] == 0xff)) {
+    const bool multicast6 = ip.family == 6 && ip.dst[0] == 0xff;
+    if (group && !(multicast6 && frame[0] == 0x33 && frame[1] == 0x33)) {
+      c.add(Counter::drop_inside_not_for_us);  // an IPv6 group frame that is not IPv6 multicast (RFC 2464 7)
+      rte_pktmbuf_free(m);
+      continue;
+    }
+    if (multicast6 || is_inside_address(gw, ip.family, ip.dst)) {
       hand_to_control(ctx, m, Counter::to_control_local);  // ping to us, NDP
       continue;
     }
     if (ip.len > gw.mtu) {
-      hand_to_control(ctx, m, Counter::drop_too_big);  // control answers with ICMP too-big
+      hand_to_control(ctx, m, Counter::drop_too_big);  // control answers with ICMP too-big, quoting it as received
       continue;
     }
     std::uint32_t peer = 0;
@@ -94,10 +118,22 @@ void encrypt_burst(WorkerContext& ctx, std::span<rte_mbuf*> pkts) {
       rte_pktmbuf_free(m);
       continue;
     }
+    // Forwarded from here on, sealed by us or staged at control: one hop less. Control answers an expired
+    // packet with ICMP time exceeded (RFC 1812 section 5.3.1, RFC 4443 section 3.3), rate-limited.
+    if (!decrement_ttl(l3, ip.family)) {
+      hand_to_control(ctx, m, Counter::drop_ttl_exceeded);
+      continue;
+    }
     PeerSlot& slot = t.peers[peer];
     noise::Keypair* kp = slot.send_keypair.load(std::memory_order_acquire);
+    if (kp != nullptr && kp->reject_after_ticks <= burst_tsc) kp = nullptr;  // expired: a new handshake
     const PeerRoute* route = slot.route.load(std::memory_order_acquire);
     if (kp == nullptr || route == nullptr) {
+      if (!slot.has_endpoint.load(std::memory_order_relaxed)) {  // nowhere to send a handshake: as the kernel
+        c.add(Counter::drop_no_endpoint);
+        rte_pktmbuf_free(m);
+        continue;
+      }
       want_handshake(slot);
       hand_to_control(ctx, m, Counter::staged_for_handshake);
       continue;

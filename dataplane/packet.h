@@ -1,5 +1,6 @@
 // Header access for the fast path: where the L3 header starts, what an inner IP packet's real length is,
-// and how to write the outer Ethernet/IP/UDP headers around a WireGuard message. All inline; no allocation.
+// whether a frame is addressed to us, the router's TTL decrement, and how to write the outer Ethernet/IP/UDP
+// headers around a WireGuard message. All inline; no allocation.
 #pragma once
 
 #include <rte_byteorder.h>
@@ -56,6 +57,42 @@ inline std::uint32_t load_be32(const std::uint8_t* p) {
   std::uint32_t v;
   std::memcpy(&v, p, 4);
   return rte_be_to_cpu_32(v);
+}
+
+// True when the 6 bytes at `dst` (a frame's destination) are `mac`: one 4-byte and one 2-byte load, no loop.
+inline bool is_same_mac(const std::uint8_t* dst, const rte_ether_addr& mac) {
+  std::uint32_t a4, b4;
+  std::uint16_t a2, b2;
+  std::memcpy(&a4, dst, 4);
+  std::memcpy(&b4, mac.addr_bytes, 4);
+  std::memcpy(&a2, dst + 4, 2);
+  std::memcpy(&b2, mac.addr_bytes + 4, 2);
+  return ((a4 ^ b4) | static_cast<std::uint32_t>(a2 ^ b2)) == 0;
+}
+
+// The I/G bit of a destination MAC: broadcast or multicast (IEEE 802).
+inline bool is_group_mac(const std::uint8_t* dst) { return (dst[0] & 1) != 0; }
+
+// What a router does to every packet it forwards (RFC 1812 section 5.3.1; RFC 8200 section 3): decrements the
+// TTL / hop limit of the IP header at `l3` (family 4 or 6). IPv4's header checksum is updated incrementally
+// (RFC 1624 equation 3, HC' = ~(~HC + ~m + m'), m the 16-bit word TTL|protocol: ~m + m' = 0xfeff), which
+// like a full recompute never yields 0xffff. Returns false, leaving the header untouched, when the TTL is
+// already <= 1: the packet must not be forwarded, its sender gets an ICMP time exceeded (from control).
+inline bool decrement_ttl(std::uint8_t* l3, std::uint8_t family) {
+  if (family == 4) {
+    if (l3[8] <= 1) return false;
+    --l3[8];
+    const std::uint32_t old_sum = static_cast<std::uint16_t>(~(l3[10] << 8 | l3[11]));  // ~HC
+    std::uint32_t sum = old_sum + 0xfeffu;
+    sum = (sum & 0xffff) + (sum >> 16);
+    const auto check = static_cast<std::uint16_t>(~sum);
+    l3[10] = static_cast<std::uint8_t>(check >> 8);
+    l3[11] = static_cast<std::uint8_t>(check);
+    return true;
+  }
+  if (l3[7] <= 1) return false;
+  --l3[7];
+  return true;
 }
 
 // Writes Ethernet + IPv4/IPv6 + UDP in front of a UDP payload of `payload_len` bytes at `frame`.

@@ -9,11 +9,6 @@
 #include "absl/strings/str_cat.h"
 
 namespace wg::dp {
-namespace {
-constexpr std::uint16_t kRxDesc = 1024;
-constexpr std::uint16_t kTxDesc = 1024;
-}  // namespace
-
 absl::StatusOr<std::uint16_t> find_port(const std::string& name_or_id) {
   char* end = nullptr;
   const unsigned long id = std::strtoul(name_or_id.c_str(), &end, 10);
@@ -32,7 +27,7 @@ absl::StatusOr<std::uint16_t> find_port(const std::string& name_or_id) {
 }
 
 absl::StatusOr<rte_mempool*> create_mempool(std::uint32_t mbufs, int socket) {
-  rte_mempool* pool = rte_pktmbuf_pool_create("wggate_mbufs", mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+  rte_mempool* pool = rte_pktmbuf_pool_create("wggate_mbufs", mbufs, kMempoolCache, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
   if (pool == nullptr) return absl::ResourceExhaustedError(absl::StrCat("cannot create mbuf pool: ",
                                                                        rte_strerror(rte_errno)));
   return pool;

@@ -15,6 +15,10 @@
 
 namespace wg::dp {
 
+inline constexpr std::uint16_t kRxDesc = 1024;  // per RX queue: mbufs a NIC keeps posted
+inline constexpr std::uint16_t kTxDesc = 1024;  // per TX queue: mbufs a NIC may hold until sent
+inline constexpr unsigned kMempoolCache = 256;   // per-lcore mbuf cache
+
 // Resolves "0" or a device name ("net_af_packet0") to a port id.
 [[nodiscard]] absl::StatusOr<std::uint16_t> find_port(const std::string& name_or_id);
 

@@ -16,7 +16,7 @@ TablesOwner::~TablesOwner() {
   for (rte_lpm6* l : tables->lpm6_pair) rte_lpm6_free(l);
   rte_hash_free(tables->inside_neighbors);
   rte_free(tables->qsbr);
-  rte_ring_free(tables->to_control);
+  for (rte_ring* r : tables->handoff) rte_ring_free(r);
   rte_ring_free(tables->events);
   rte_ring_free(tables->awaiting_neighbor);
 }
@@ -27,8 +27,9 @@ absl::StatusOr<std::unique_ptr<TablesOwner>> create_tables(unsigned workers, int
   owner->workers = std::make_unique<std::array<WorkerShared, kMaxWorkers>>();
   Tables& t = *owner->tables;
   t.workers = owner->workers.get();
+  t.worker_count = workers;
   const std::string nbr = "wg_nbr_" + tag, qs = "wg_qsbr_" + tag,
-                    ring = "wg_ctl_" + tag, ev = "wg_ev_" + tag, nb = "wg_nbq_" + tag;
+                    ev = "wg_ev_" + tag, nb = "wg_nbq_" + tag;
   rte_lpm_config lpm_cfg{};
   lpm_cfg.max_rules = kMaxRoutes;
   lpm_cfg.number_tbl8s = 4096;  // one per IPv4 prefix longer than /24 that does not share its /24
@@ -54,11 +55,17 @@ absl::StatusOr<std::unique_ptr<TablesOwner>> create_tables(unsigned workers, int
   const std::size_t qsbr_size = rte_rcu_qsbr_get_memsize(workers);
   t.qsbr = static_cast<rte_rcu_qsbr*>(rte_zmalloc(qs.c_str(), qsbr_size, RTE_CACHE_LINE_SIZE));
   if (t.qsbr != nullptr) rte_rcu_qsbr_init(t.qsbr, workers);
-  t.to_control = rte_ring_create(ring.c_str(), 4096, socket, RING_F_SC_DEQ);
+  bool rings_ok = true;
+  for (std::size_t h = 0; h < kHandoffs; ++h) {
+    const std::string name = absl::StrCat("wg_", kHandoffNames[h], "_", tag);
+    // RING_F_EXACT_SZ: the depth is exactly what the mbuf budget counts, not the next power of two less one.
+    t.handoff[h] = rte_ring_create(name.c_str(), kHandoffDepth[h], socket, RING_F_SC_DEQ | RING_F_EXACT_SZ);
+    rings_ok = rings_ok && t.handoff[h] != nullptr;
+  }
   t.events = rte_ring_create_elem(ev.c_str(), sizeof(Event), 1024, socket, RING_F_SC_DEQ);
-  t.awaiting_neighbor = rte_ring_create(nb.c_str(), 1024, socket, RING_F_SC_DEQ);
+  t.awaiting_neighbor = rte_ring_create(nb.c_str(), kAwaitingDepth, socket, RING_F_SC_DEQ | RING_F_EXACT_SZ);
   if (!lpm_ok || t.inside_neighbors == nullptr || t.qsbr == nullptr ||
-      t.to_control == nullptr || t.events == nullptr || t.awaiting_neighbor == nullptr) {
+      !rings_ok || t.events == nullptr || t.awaiting_neighbor == nullptr) {
     return absl::ResourceExhaustedError(absl::StrCat("cannot create tables and rings: ", rte_strerror(rte_errno)));
   }
   return owner;

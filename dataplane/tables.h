@@ -37,6 +37,52 @@ inline constexpr std::uint32_t kMaxWorkers = 16;
 inline constexpr std::uint32_t kIndexSlotBits = 14;
 inline constexpr std::uint32_t kIndexSlots = 1u << kIndexSlotBits;
 
+// Rings of mbufs from the workers to the control thread, one per reason a packet is handed over, so that a
+// flood of one kind (ICMP echo to our address, packets for offline peers) cannot crowd out another (ARP
+// replies, handshakes), and control dispatches by ring without parsing again. Each is MP/SC; its depth is
+// part of the mbuf budget (dataplane/pool_budget.h). A full ring drops the packet: drop_ring_full, and per
+// ring in WorkerShared::handoff_full.
+// X(name, reason counter (counters.h), depth, help)
+#define WG_DP_HANDOFFS(X)                                                                                   \
+  X(handshake, to_control_handshake, 1024, "handshake messages; its fill level alone means 'under load'") \
+  X(neighbor, to_control_neighbor, 512, "ARP and NDP from either port")                                     \
+  X(local, to_control_local, 512, "other packets for the gateway's own addresses (ICMP echo)")             \
+  X(too_big, drop_too_big, 256, "inner packets over the MTU, answered with ICMP too-big")                  \
+  X(ttl_exceeded, drop_ttl_exceeded, 256, "TTL / hop limit expired, answered with ICMP time exceeded")     \
+  X(staging, staged_for_handshake, 1024, "inner packets for a peer with no usable session yet")
+
+inline constexpr unsigned kAwaitingDepth = 1024;  // Tables::awaiting_neighbor (mbufs)
+
+enum class Handoff : std::uint8_t {
+#define WG_X(name, reason, depth, help) name,
+  WG_DP_HANDOFFS(WG_X)
+#undef WG_X
+  kCount
+};
+inline constexpr std::size_t kHandoffs = static_cast<std::size_t>(Handoff::kCount);
+inline constexpr const char* kHandoffNames[] = {
+#define WG_X(name, reason, depth, help) #name,
+    WG_DP_HANDOFFS(WG_X)
+#undef WG_X
+};
+inline constexpr unsigned kHandoffDepth[] = {
+#define WG_X(name, reason, depth, help) depth,
+    WG_DP_HANDOFFS(WG_X)
+#undef WG_X
+};
+inline constexpr Counter kHandoffReason[] = {
+#define WG_X(name, reason, depth, help) Counter::reason,
+    WG_DP_HANDOFFS(WG_X)
+#undef WG_X
+};
+// The ring for a reason; kCount when the reason is not a hand-off.
+constexpr Handoff handoff_for(Counter why) {
+  for (std::size_t i = 0; i < kHandoffs; ++i) {
+    if (kHandoffReason[i] == why) return static_cast<Handoff>(i);
+  }
+  return Handoff::kCount;
+}
+
 // Where and how to send to a peer. Replaced whole when the endpoint or next hop changes.
 struct PeerRoute {
   net::Endpoint endpoint{};
@@ -48,6 +94,9 @@ struct alignas(64) PeerSlot {
   std::atomic<noise::Keypair*> send_keypair{nullptr};  // current; null: no usable session
   // Set by any worker that had to stage a packet or found a rekey due; control clears it when it acts.
   std::atomic<bool> handshake_wanted{false};
+  // False while the peer has no endpoint at all (none configured, none learnt): its packets are dropped at
+  // once (drop_no_endpoint), as the kernel does, instead of being staged for a handshake that cannot start.
+  std::atomic<bool> has_endpoint{false};
 };
 
 // Per-worker, per-peer traffic record: transfer counters for `wg show` and activity times (TSC) from which
@@ -60,6 +109,7 @@ struct PeerActivity {
 struct WorkerShared {
   WorkerCounters counters;
   WorkerStats stats;  // polls and crypto batch sizes (metrics)
+  std::array<std::uint64_t, kHandoffs> handoff_full{};  // per ring: packets lost to it being full
   std::array<PeerActivity, kMaxPeers> peers{};
 };
 
@@ -94,12 +144,27 @@ struct Tables {
   std::atomic<std::uint16_t> listen_port{51820};
   rte_hash* inside_neighbors = nullptr;  // 16-byte address (IPv4 mapped) -> MAC in the data word
   rte_rcu_qsbr* qsbr = nullptr;
-  rte_ring* to_control = nullptr;  // mbufs: handshakes, local traffic, staged packets (MP/SC)
+  std::array<rte_ring*, kHandoffs> handoff{};  // mbufs to control, one ring per reason (WG_DP_HANDOFFS)
   rte_ring* events = nullptr;      // Event elements (MP/SC)
   // Decrypted packets for an inside host whose MAC is not known yet, already stripped to Ethernet + inner
   // IP (destination MAC zero): control holds them while it resolves the host, instead of losing them.
   rte_ring* awaiting_neighbor = nullptr;
   std::array<WorkerShared, kMaxWorkers>* workers = nullptr;
+
+  unsigned worker_count = 0;  // slots 0..worker_count-1 are workers, slot worker_count is control's own
+
+  rte_ring* ring(Handoff h) const { return handoff[static_cast<std::size_t>(h)]; }
+  // The one way to add up what each worker (and control's own queue) records: f(const WorkerShared&) for
+  // every slot in use. Readers on any thread; values may be slightly stale (each slot has one writer).
+  template <class F>
+  std::uint64_t sum_workers(F f) const {
+    std::uint64_t sum = 0;
+    for (unsigned w = 0; w <= worker_count; ++w) sum += f((*workers)[w]);
+    return sum;
+  }
+  std::uint64_t sum_counter(Counter c) const {
+    return sum_workers([c](const WorkerShared& w) { return w.counters.get(c); });
+  }
 
   // The peer whose AllowedIPs hold `addr` (network order bytes); false when none does.
   bool lookup_v4(const std::uint8_t* addr, std::uint32_t& peer) const {

@@ -8,12 +8,31 @@
 
 #include <cstring>
 
+#include "dataplane/packet.h"
+
 namespace wg::dp {
 
+namespace {
+// ARP, or ICMPv6 neighbour discovery (router/neighbour solicitation and advertisement, redirect: types
+// 133-137) in an IPv6 header without extension headers, as RFC 4861 sends it.
+bool is_neighbor_discovery(const rte_mbuf* m) {
+  const auto* frame = rte_pktmbuf_mtod(m, const std::uint8_t*);
+  if (m->data_len < kEthLen) return false;
+  const std::uint16_t type = static_cast<std::uint16_t>(frame[12] << 8 | frame[13]);
+  if (type == RTE_ETHER_TYPE_ARP) return true;
+  if (type != RTE_ETHER_TYPE_IPV6 || m->data_len < kEthLen + kIpv6Len + 1) return false;
+  const std::uint8_t* l3 = frame + kEthLen;
+  return l3[6] == IPPROTO_ICMPV6 && l3[kIpv6Len] >= 133 && l3[kIpv6Len] <= 137;
+}
+}  // namespace
+
 void hand_to_control(WorkerContext& ctx, rte_mbuf* m, Counter why) {
-  if (rte_ring_mp_enqueue(ctx.tables->to_control, m) != 0) {
+  if (why == Counter::to_control_local && is_neighbor_discovery(m)) why = Counter::to_control_neighbor;
+  const Handoff h = handoff_for(why);
+  if (h == Handoff::kCount || rte_ring_mp_enqueue(ctx.tables->ring(h), m) != 0) {
     rte_pktmbuf_free(m);
     ctx.shared->counters.add(Counter::drop_ring_full);
+    if (h != Handoff::kCount) ++ctx.shared->handoff_full[static_cast<std::size_t>(h)];
     return;
   }
   ctx.shared->counters.add(why);

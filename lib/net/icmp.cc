@@ -1,6 +1,7 @@
 #include "lib/net/icmp.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "lib/net/byte_order.h"
@@ -11,9 +12,6 @@ namespace {
 
 constexpr std::size_t kIpOffset = kEthernetHeaderLen;
 constexpr std::size_t kIcmpHeaderLen = 8;  // type, code, checksum, 4 bytes that depend on the type
-// RFC 4443 section 2.4(c): the whole error, IPv6 header included, within the minimum IPv6 MTU.
-constexpr std::size_t kMaxIcmp6ErrorLen = 1280;
-constexpr std::size_t kMaxTooBigQuoteV6 = kMaxIcmp6ErrorLen - kIpv6HeaderLen - kIcmpHeaderLen;
 // RFC 792 / RFC 1191: the IP header plus the first 64 bits of the payload.
 constexpr std::size_t kTooBigQuotePayloadV4 = 8;
 
@@ -112,37 +110,49 @@ std::size_t echo_reply_v6(std::span<std::uint8_t> out, std::span<const std::uint
   return pad_frame(out, len);
 }
 
-std::size_t too_big_v4(std::span<std::uint8_t> out, const MacAddress& src_mac, const MacAddress& dst_mac,
-                       const IpAddress& our_ip, std::span<const std::uint8_t> pkt, std::uint16_t mtu) {
-  if (mtu < kMinMtuV4 || pkt.size() < kIpv4HeaderLen) return 0;
+// What tells one ICMP error from another: type, code, the second word of the ICMP header (unused, or the
+// MTU), how much of the offending packet it may quote, and whether a packet to a group address may get one.
+struct ErrorKind {
+  std::uint8_t type;
+  std::uint8_t code;
+  std::uint32_t word;
+  std::size_t max_len;        // the whole error, its own IP header included
+  std::size_t quote_payload;  // bytes of the offending packet past its IPv4 header at most (kAll: no limit)
+  bool to_group;              // IPv6 only: RFC 4443 section 2.4(e.3) lets packet too big answer multicast
+};
+constexpr std::size_t kAll = SIZE_MAX;
+
+// An ICMPv4 error about `pkt` from our_ip, as an IP packet at `out`; 0 when RFC 1122 section 3.2.2 / RFC 1812
+// section 4.3.2.7 forbid it or the packet is malformed. Reads all it needs from `pkt` before writing `out`.
+std::size_t error_v4(std::span<std::uint8_t> out, const IpAddress& our_ip, std::span<const std::uint8_t> pkt,
+                     const ErrorKind& kind) {
+  if (pkt.size() < kIpv4HeaderLen) return 0;
   const std::size_t ihl = static_cast<std::size_t>(pkt[0] & 0x0f) * 4;
   const std::size_t total = load_be16(&pkt[2]);
   if (ihl < kIpv4HeaderLen || ihl > pkt.size() || total < ihl) return 0;
   if (inet_checksum(pkt.first(ihl)) != 0) return 0;
-  // RFC 1122 section 3.2.2: no error about a non-initial fragment, an ICMP error, or a datagram whose source
-  // is not one host or whose destination is a group.
+  // No error about a non-initial fragment, an ICMP error, or a datagram whose source is not one host or whose
+  // destination is a group.
   if ((load_be16(&pkt[6]) & 0x1fff) != 0) return 0;
   if (!is_unicast_v4(&pkt[12]) || pkt[16] >= 224) return 0;
   const std::size_t available = std::min(total, pkt.size());
   if (pkt[9] == kProtoIcmp && (available <= ihl || is_icmp4_error(pkt[ihl]))) return 0;
 
-  const std::size_t quote = std::min(available, ihl + kTooBigQuotePayloadV4);
+  const std::size_t quote =
+      std::min(ihl + std::min(available - ihl, kind.quote_payload), kind.max_len - kIpv4HeaderLen - kIcmpHeaderLen);
   const std::size_t icmp_len = kIcmpHeaderLen + quote;
-  const std::size_t len = kIpOffset + kIpv4HeaderLen + icmp_len;
+  const std::size_t len = kIpv4HeaderLen + icmp_len;
   if (out.size() < len) return 0;
   std::uint32_t dst_be;
   std::memcpy(&dst_be, &pkt[12], 4);
-  std::uint8_t* icmp = out.data() + kIpOffset + kIpv4HeaderLen;
+  std::uint8_t* icmp = out.data() + kIpv4HeaderLen;
   std::memmove(icmp + kIcmpHeaderLen, pkt.data(), quote);
-  write_ethernet(out.data(), dst_mac, src_mac, kEtherTypeIpv4);
-  write_ipv4_header(out.data() + kIpOffset, our_ip.v4_be(), dst_be, kProtoIcmp,
-                    static_cast<std::uint16_t>(kIpv4HeaderLen + icmp_len), 0);
-  icmp[0] = kIcmpDestUnreachable;
-  icmp[1] = kIcmpFragNeeded;
-  store_be16(icmp + 4, 0);    // unused
-  store_be16(icmp + 6, mtu);  // next-hop MTU (RFC 1191 section 4)
+  write_ipv4_header(out.data(), our_ip.v4_be(), dst_be, kProtoIcmp, static_cast<std::uint16_t>(len), 0);
+  icmp[0] = kind.type;
+  icmp[1] = kind.code;
+  store_be32(icmp + 4, kind.word);
   set_checksum(icmp, icmp_len);
-  return pad_frame(out, len);
+  return len;
 }
 
 // True if the upper-layer header of this IPv6 packet is an ICMPv6 error (types 0-127, RFC 4443 section 2.1),
@@ -177,33 +187,61 @@ bool is_or_may_be_icmp6_error(std::span<const std::uint8_t> pkt) {
   return true;  // an implausibly long chain
 }
 
-std::size_t too_big_v6(std::span<std::uint8_t> out, const MacAddress& src_mac, const MacAddress& dst_mac,
-                       const IpAddress& our_ip, std::span<const std::uint8_t> pkt, std::uint16_t mtu) {
-  if (mtu < kMinMtuV6 || pkt.size() < kIpv6HeaderLen) return 0;
-  // RFC 4443 section 2.4(e): not to an unspecified or group source; a multicast destination is allowed for
-  // packet too big (so that multicast path MTU discovery works).
+// The ICMPv6 error likewise (RFC 4443 section 2.4(e)): not to an unspecified or group source, not about an
+// ICMPv6 error, not about a packet to a multicast destination unless kind.to_group. Quotes from the IPv6
+// header on, as much as fits in kind.max_len.
+std::size_t error_v6(std::span<std::uint8_t> out, const IpAddress& our_ip, std::span<const std::uint8_t> pkt,
+                     const ErrorKind& kind) {
+  if (pkt.size() < kIpv6HeaderLen) return 0;
   if (!is_unicast_v6(&pkt[8])) return 0;
+  if (!kind.to_group && pkt[24] == 0xff) return 0;
   const auto available = pkt.first(std::min(kIpv6HeaderLen + load_be16(&pkt[4]), pkt.size()));
   if (is_or_may_be_icmp6_error(available)) return 0;
 
-  const std::size_t quote = std::min(available.size(), kMaxTooBigQuoteV6);
+  const std::size_t quote = std::min(available.size(), kind.max_len - kIpv6HeaderLen - kIcmpHeaderLen);
   const std::size_t icmp_len = kIcmpHeaderLen + quote;
-  const std::size_t len = kIpOffset + kIpv6HeaderLen + icmp_len;
+  const std::size_t len = kIpv6HeaderLen + icmp_len;
   if (out.size() < len) return 0;
   const IpAddress dst = IpAddress::v6(&pkt[8]);
-  std::uint8_t* icmp = out.data() + kIpOffset + kIpv6HeaderLen;
+  std::uint8_t* icmp = out.data() + kIpv6HeaderLen;
   std::memmove(icmp + kIcmpHeaderLen, pkt.data(), quote);
-  write_ethernet(out.data(), dst_mac, src_mac, kEtherTypeIpv6);
-  write_ipv6_header(out.data() + kIpOffset, our_ip.bytes, dst.bytes, kProtoIcmpv6,
-                    static_cast<std::uint16_t>(icmp_len), kIcmpHopLimit);
-  icmp[0] = kIcmp6PacketTooBig;
-  icmp[1] = 0;
+  write_ipv6_header(out.data(), our_ip.bytes, dst.bytes, kProtoIcmpv6, static_cast<std::uint16_t>(icmp_len),
+                    kIcmpHopLimit);
+  icmp[0] = kind.type;
+  icmp[1] = kind.code;
   store_be16(icmp + 2, 0);
-  store_be32(icmp + 4, mtu);
+  store_be32(icmp + 4, kind.word);
   store_be16(icmp + 2,
              icmp6_checksum(our_ip.bytes, dst.bytes, std::span<const std::uint8_t>(icmp, icmp_len)));
   return len;
 }
+
+// The error of the packet's family, as an IP packet; 0 unless our_ip is a unicast address of that family.
+std::size_t error_ip(std::span<std::uint8_t> out, const IpAddress& our_ip, std::span<const std::uint8_t> pkt,
+                     const ErrorKind& v4, const ErrorKind& v6) {
+  if (pkt.empty()) return 0;
+  const int version = pkt[0] >> 4;
+  if (version == 4 && our_ip.is_v4() && is_unicast_v4(our_ip.bytes.data())) return error_v4(out, our_ip, pkt, v4);
+  if (version == 6 && our_ip.family == 6 && is_unicast_v6(our_ip.bytes.data())) {
+    return error_v6(out, our_ip, pkt, v6);
+  }
+  return 0;
+}
+
+// The same behind an Ethernet header from src_mac to dst_mac (never a group address).
+std::size_t error_frame(std::span<std::uint8_t> out, const MacAddress& src_mac, const MacAddress& dst_mac,
+                        const IpAddress& our_ip, std::span<const std::uint8_t> pkt, const ErrorKind& v4,
+                        const ErrorKind& v6) {
+  if (dst_mac.is_multicast() || out.size() < kIpOffset) return 0;
+  const std::size_t n = error_ip(out.subspan(kIpOffset), our_ip, pkt, v4, v6);
+  if (n == 0) return 0;
+  // `pkt` may have been overwritten by now: the family comes from the error's own IP header.
+  write_ethernet(out.data(), dst_mac, src_mac, out[kIpOffset] >> 4 == 4 ? kEtherTypeIpv4 : kEtherTypeIpv6);
+  return pad_frame(out, kIpOffset + n);
+}
+
+constexpr ErrorKind kTimeExceededV4{kIcmpTimeExceeded, kIcmpTtlExceededInTransit, 0, kMaxIcmpErrorLenV4, kAll, false};
+constexpr ErrorKind kTimeExceededV6{kIcmp6TimeExceeded, kIcmp6HopLimitExceeded, 0, kMaxIcmpErrorLenV6, kAll, false};
 
 }  // namespace
 
@@ -222,15 +260,22 @@ std::size_t build_echo_reply(std::span<std::uint8_t> out, std::span<const std::u
 std::size_t build_too_big(std::span<std::uint8_t> out, const MacAddress& src_mac, const MacAddress& dst_mac,
                           const IpAddress& our_ip, std::span<const std::uint8_t> offending_ip_packet,
                           std::uint16_t mtu) {
-  if (offending_ip_packet.empty() || dst_mac.is_multicast()) return 0;
-  const int version = offending_ip_packet[0] >> 4;
-  if (version == 4 && our_ip.is_v4() && is_unicast_v4(our_ip.bytes.data())) {
-    return too_big_v4(out, src_mac, dst_mac, our_ip, offending_ip_packet, mtu);
-  }
-  if (version == 6 && our_ip.family == 6 && is_unicast_v6(our_ip.bytes.data())) {
-    return too_big_v6(out, src_mac, dst_mac, our_ip, offending_ip_packet, mtu);
-  }
-  return 0;
+  const bool v6 = !offending_ip_packet.empty() && offending_ip_packet[0] >> 4 == 6;
+  if (mtu < (v6 ? kMinMtuV6 : kMinMtuV4)) return 0;
+  // RFC 1191 section 4: the IP header and 64 bits of payload, the MTU in the low 16 bits of the second word.
+  const ErrorKind k4{kIcmpDestUnreachable, kIcmpFragNeeded, mtu, kMaxIcmpErrorLenV4, kTooBigQuotePayloadV4, false};
+  const ErrorKind k6{kIcmp6PacketTooBig, 0, mtu, kMaxIcmpErrorLenV6, kAll, true};
+  return error_frame(out, src_mac, dst_mac, our_ip, offending_ip_packet, k4, k6);
+}
+
+std::size_t build_time_exceeded_ip(std::span<std::uint8_t> out, const IpAddress& own_address,
+                                   std::span<const std::uint8_t> offending_ip_packet) {
+  return error_ip(out, own_address, offending_ip_packet, kTimeExceededV4, kTimeExceededV6);
+}
+
+std::size_t build_time_exceeded(std::span<std::uint8_t> out, const MacAddress& our_mac, const MacAddress& dst_mac,
+                                const IpAddress& own_address, std::span<const std::uint8_t> offending_ip_packet) {
+  return error_frame(out, our_mac, dst_mac, own_address, offending_ip_packet, kTimeExceededV4, kTimeExceededV6);
 }
 
 }  // namespace wg::net

@@ -1,9 +1,11 @@
 // The ICMP the gateway itself speaks on its DPDK ports: echo replies for its own addresses (ICMPv4, RFC 792 /
-// RFC 1122 section 3.2.2.6; ICMPv6, RFC 4443 section 4.2) and "packet too big" errors for inner packets
+// RFC 1122 section 3.2.2.6; ICMPv6, RFC 4443 section 4.2), "packet too big" errors for inner packets
 // larger than the tunnel MTU (ICMPv4 fragmentation needed, RFC 1191; ICMPv6 packet too big, RFC 4443
-// section 3.2), so that senders' path MTU discovery works across the tunnel. Whole Ethernet frames out, no
-// allocation; the caller (control/) decides whether a request is for one of our addresses and rate-limits
-// errors (RFC 4443 section 2.4(f)).
+// section 3.2), so that senders' path MTU discovery works across the tunnel, and "time exceeded" for packets
+// whose TTL / hop limit runs out at the gateway (RFC 1812 section 5.3.1; RFC 4443 section 3.3), so that
+// traceroute sees it and loops end. Whole Ethernet frames out (time exceeded also as a bare IP packet, for
+// the tunnel), no allocation; the caller (control/) decides whether a request is for one of our addresses
+// and rate-limits errors (RFC 1812 section 4.3.2.8, RFC 4443 section 2.4(f)).
 #pragma once
 
 #include <cstdint>
@@ -16,7 +18,11 @@ namespace wg::net {
 
 inline constexpr std::uint8_t kIcmpDestUnreachable = 3;
 inline constexpr std::uint8_t kIcmpFragNeeded = 4;  // code of kIcmpDestUnreachable
+inline constexpr std::uint8_t kIcmpTimeExceeded = 11;
+inline constexpr std::uint8_t kIcmpTtlExceededInTransit = 0;  // code of kIcmpTimeExceeded
 inline constexpr std::uint8_t kIcmp6PacketTooBig = 2;
+inline constexpr std::uint8_t kIcmp6TimeExceeded = 3;
+inline constexpr std::uint8_t kIcmp6HopLimitExceeded = 0;  // code of kIcmp6TimeExceeded
 inline constexpr std::uint8_t kIcmp6EchoRequest = 128;
 inline constexpr std::uint8_t kIcmp6EchoReply = 129;
 // Hop limit / TTL of what we originate (the Linux default).
@@ -25,6 +31,10 @@ inline constexpr std::uint8_t kIcmpHopLimit = 64;
 // least 1280 (RFC 8200 section 5), and an IPv6 error must fit in 1280 bytes (RFC 4443 section 2.4(c)).
 inline constexpr std::uint16_t kMinMtuV4 = 68;
 inline constexpr std::uint16_t kMinMtuV6 = 1280;
+// The longest error we send, its IP header included: RFC 1812 section 4.3.2.3 (576 for ICMPv4) and RFC 4443
+// section 2.4(c) (1280 for ICMPv6). An error frame is at most kEthernetHeaderLen + kMaxIcmpErrorLenV6.
+inline constexpr std::size_t kMaxIcmpErrorLenV4 = 576;
+inline constexpr std::size_t kMaxIcmpErrorLenV6 = 1280;
 
 // Answers an ICMPv4 echo request (type 8) or ICMPv6 echo request (type 128) in `request_frame` with the
 // matching reply (type 0 / 129) from `our_mac` to the request's Ethernet source: addresses swapped, same
@@ -50,5 +60,26 @@ std::size_t build_echo_reply(std::span<std::uint8_t> out, std::span<const std::u
 std::size_t build_too_big(std::span<std::uint8_t> out, const MacAddress& src_mac, const MacAddress& dst_mac,
                           const IpAddress& our_ip, std::span<const std::uint8_t> offending_ip_packet,
                           std::uint16_t mtu);
+
+// Tells the source of `offending_ip_packet` (an IPv4 or IPv6 packet, no Ethernet header, of own_address's
+// family) that its TTL / hop limit ran out here: ICMPv4 type 11 code 0 (RFC 792, RFC 1812 section 5.3.1) or
+// ICMPv6 type 3 code 0 (RFC 4443 section 3.3), from own_address to the packet's source, quoting as much of
+// the packet as keeps the error within kMaxIcmpErrorLenV4 / kMaxIcmpErrorLenV6 (RFC 1812 section 4.3.2.3,
+// RFC 4443 section 2.4(c)). Pass the packet as received, TTL not decremented. The quote stops at the IP
+// length or at what is given, whichever comes first. Written as a bare IP packet at `out` (for the tunnel: the
+// caller encrypts it to the peer whose AllowedIPs hold the packet's source). Returns its length, or 0, sending
+// nothing, where RFC 1812 section 4.3.2.7 and RFC 4443 section 2.4(e) forbid an error: the packet is itself an
+// ICMP error (or too short to tell), an IPv4 non-initial fragment, from an unspecified, loopback, multicast or
+// broadcast source, or to a multicast (or, IPv4, broadcast) destination. Also 0 for a malformed packet (IPv4:
+// a bad header checksum), an own_address that is not unicast, a family mismatch, or too small an `out`.
+// (Frames that arrived as link-layer broadcast or multicast must not get one either: the caller knows.)
+// `out` may overlap the packet.
+std::size_t build_time_exceeded_ip(std::span<std::uint8_t> out, const IpAddress& own_address,
+                                   std::span<const std::uint8_t> offending_ip_packet);
+
+// The same as a whole Ethernet frame from our_mac to dst_mac (the inside direction: dst_mac is the offending
+// frame's source), padded to kEthernetMinFrameLen. 0 also for a group dst_mac.
+std::size_t build_time_exceeded(std::span<std::uint8_t> out, const MacAddress& our_mac, const MacAddress& dst_mac,
+                                const IpAddress& own_address, std::span<const std::uint8_t> offending_ip_packet);
 
 }  // namespace wg::net

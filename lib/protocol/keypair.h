@@ -34,6 +34,9 @@ struct Keypair {
   bool i_am_initiator = false;
   // Opaque to the protocol: lets the owner map a keypair back to its peer (the gateway's peer slot).
   std::uint32_t owner = 0;
+  // REJECT_AFTER_TIME in the fast path's own clock (the gateway: TSC ticks), set before the keypair is
+  // published, so that workers stop using it by themselves, without waiting for control to withdraw it.
+  std::uint64_t reject_after_ticks = ~std::uint64_t{0};
 
   // Reserves n consecutive counters; false when any of them would reach REJECT_AFTER_MESSAGES.
   bool reserve_counters(std::uint32_t n, std::uint64_t& first) {

@@ -31,7 +31,7 @@ inline constexpr auto kKeepaliveTimeout = 10s;
 inline constexpr auto kCookieSecretMaxAge = 120s;
 inline constexpr auto kCookieValidity = kCookieSecretMaxAge - 5s;  // a received cookie, minus latency slack
 inline constexpr auto kZeroKeysAfter = kRejectAfterTime * 3;
-inline constexpr std::size_t kReplayWindowBits = 8192 - 64;  // RFC 6479 bitmap, one word kept spare
+inline constexpr std::size_t kReplayWindowBits = 8192 - 32;  // RFC 6479 ring of 32-bit words, one kept spare
 inline constexpr std::size_t kMaxInitiationsPerSecond = 50;  // per peer, beyond that: flood
 
 enum class MessageType : std::uint8_t {

@@ -16,9 +16,9 @@ class MetricsTest : public ::testing::Test {
  protected:
   MetricsTest() {
     tables_.workers = workers_.get();
-    metrics_ = std::make_unique<Metrics>(
-        Metrics::Sources{"wg-test", "PUBKEY=", &tables_, kWorkers, &control_, "sodium", "libsodium 1.0.18",
-                         2'000'000'000});
+    tables_.worker_count = kWorkers;
+    metrics_ = std::make_unique<Metrics>(Metrics::Sources{"wg-test", "PUBKEY=", &tables_, kWorkers, &control_,
+                                                          "sodium", "libsodium 1.0.18", 2'000'000'000, nullptr, {}});
   }
 
   std::string scrape() const { return prometheus::TextSerializer().Serialize(metrics_->Collect()); }
@@ -57,14 +57,17 @@ TEST_F(MetricsTest, BatchHistogramIsCumulativePerWorkerAndOp) {
 
 TEST_F(MetricsTest, PollsPerWorkerAndRingFullDrops) {
   for (int i = 0; i < 10; ++i) (*workers_)[1].stats.record_poll(i < 3);
-  (*workers_)[0].counters.add(dp::Counter::drop_ring_full, 2);
-  (*workers_)[kWorkers].counters.add(dp::Counter::drop_ring_full, 1);  // control's own slot
+  (*workers_)[0].handoff_full[static_cast<std::size_t>(dp::Handoff::handshake)] = 2;
+  (*workers_)[kWorkers].handoff_full[static_cast<std::size_t>(dp::Handoff::handshake)] = 1;  // control's own slot
+  (*workers_)[1].handoff_full[static_cast<std::size_t>(dp::Handoff::staging)] = 4;
   (*workers_)[1].counters.add(dp::Counter::events_ring_full, 5);
   const std::string text = scrape();
   EXPECT_TRUE(has_line(text, R"(wggate_worker_polls_total{device="wg-test",worker="1"} 10)")) << text;
   EXPECT_TRUE(has_line(text, R"(wggate_worker_busy_polls_total{device="wg-test",worker="1"} 3)"));
   EXPECT_TRUE(has_line(text, R"(wggate_worker_polls_total{device="wg-test",worker="control"} 0)"));
-  EXPECT_TRUE(has_line(text, R"(wggate_ring_full_drops_total{device="wg-test",ring="to_control"} 3)"));
+  EXPECT_TRUE(has_line(text, R"(wggate_ring_full_drops_total{device="wg-test",ring="handshake"} 3)"));
+  EXPECT_TRUE(has_line(text, R"(wggate_ring_full_drops_total{device="wg-test",ring="staging"} 4)"));
+  EXPECT_TRUE(has_line(text, R"(wggate_ring_full_drops_total{device="wg-test",ring="neighbor"} 0)"));
   EXPECT_TRUE(has_line(text, R"(wggate_ring_full_drops_total{device="wg-test",ring="events"} 5)"));
   EXPECT_TRUE(has_line(text, R"(wggate_ring_full_drops_total{device="wg-test",ring="awaiting_neighbor"} 0)"));
   // Not a packet drop: the events counter is its own family, not a drops_total reason.
@@ -106,6 +109,20 @@ TEST_F(MetricsTest, ControlCountersAndEngine) {
   EXPECT_TRUE(has_line(text, R"(wggate_under_load{device="wg-test"} 0)"));
   EXPECT_TRUE(has_line(
       text, R"(wggate_crypto_engine_info{device="wg-test",engine="sodium",description="libsodium 1.0.18"} 1)"));
+}
+
+TEST_F(MetricsTest, ControlDropsByReasonAndGauges) {
+  control_.add_drop(CtlDrop::staging_budget, 3);
+  control_.add_drop(CtlDrop::held_expired);
+  control_.add_drop(CtlDrop::tx_full, 0);  // nothing to add
+  control_.set(CtlGauge::staged_packets, 4096);
+  control_.set(CtlGauge::control_loop_gap_max_seconds, 0.0125);
+  const std::string text = scrape();
+  EXPECT_TRUE(has_line(text, R"(wggate_control_drops_total{device="wg-test",reason="staging_budget"} 3)")) << text;
+  EXPECT_TRUE(has_line(text, R"(wggate_control_drops_total{device="wg-test",reason="held_expired"} 1)"));
+  EXPECT_TRUE(has_line(text, R"(wggate_control_drops_total{device="wg-test",reason="tx_full"} 0)"));
+  EXPECT_TRUE(has_line(text, R"(wggate_staged_packets{device="wg-test"} 4096)"));
+  EXPECT_TRUE(has_line(text, R"(wggate_control_loop_gap_max_seconds{device="wg-test"} 0.0125)"));
 }
 
 TEST_F(MetricsTest, UnderLoadLapsesByItself) {

@@ -1,5 +1,6 @@
 // Handshake rate limiting: burst, steady rate, per-source independence, bounded table.
 #include "control/rate_limiter.h"
+#include "control/token_bucket.h"
 
 #include <gtest/gtest.h>
 
@@ -33,6 +34,15 @@ TEST(RateLimiter, SourcesAreIndependent) {
   EXPECT_TRUE(rl.allow(ip("2001:db8::1"), t));
 }
 
+TEST(RateLimiter, Ipv6SourcesShareTheirSlash64) {
+  RateLimiter rl;
+  MonoTime t = MonoTime(0) + 100s;
+  int allowed = 0;
+  for (int i = 1; i <= 50; ++i) allowed += rl.allow(ip(("2001:db8:1:2::" + std::to_string(i)).c_str()), t);
+  EXPECT_EQ(allowed, 5) << "one bucket for the whole /64, however many addresses in it";
+  EXPECT_TRUE(rl.allow(ip("2001:db8:1:3::1"), t)) << "the next /64 has its own";
+}
+
 TEST(RateLimiter, IdleSourcesExpireAndTableIsBounded) {
   RateLimiter rl;
   MonoTime t = MonoTime(0) + 100s;
@@ -42,6 +52,23 @@ TEST(RateLimiter, IdleSourcesExpireAndTableIsBounded) {
   EXPECT_FALSE(rl.allow(ip("198.51.100.1"), t)) << "full of active sources";
   EXPECT_TRUE(rl.allow(ip("198.51.100.1"), t + 2s)) << "idle ones were expired";
   EXPECT_EQ(rl.size(), 1u);
+}
+
+}  // namespace
+}  // namespace wg::ctl
+
+namespace wg::ctl {
+namespace {
+
+TEST(TokenBucket, BurstThenRate) {
+  TokenBucket b(kIcmpErrorsPerSecond, kIcmpErrorBurst);
+  const MonoTime t = MonoTime(0) + std::chrono::seconds(5);
+  int allowed = 0;
+  for (int i = 0; i < 1000; ++i) allowed += b.allow(t);
+  EXPECT_EQ(allowed, static_cast<int>(kIcmpErrorBurst));
+  allowed = 0;
+  for (int us = 1; us <= 1'000'000; us += 100) allowed += b.allow(t + std::chrono::microseconds(us));
+  EXPECT_NEAR(allowed, static_cast<int>(kIcmpErrorsPerSecond), 1);  // one per millisecond when hammered
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
-// ICMP echo replies and "packet too big" errors: echo replies compared with the ones Linux sent for the same
-// requests, checksums recomputed by a reference, in-place replies, and every refusal RFC 1122 / RFC 4443 ask
-// for.
+// ICMP echo replies, "packet too big" and "time exceeded" errors: echo replies compared with the ones Linux
+// sent for the same requests, checksums recomputed by a reference, in-place replies, quoting limits, and every
+// refusal RFC 1122 / RFC 1812 / RFC 4443 ask for.
 #include "lib/net/icmp.h"
 
 #include <arpa/inet.h>
@@ -427,6 +427,260 @@ TEST(IcmpTooBig, ForbiddenErrorsRefused) {
   for (std::size_t n = 0; n < kL3 + 1280; ++n) {
     EXPECT_EQ(build_too_big(std::span(out).first(n), kMac2, kMac1, us6, pkt6, 1420), 0u) << "out " << n;
   }
+}
+
+// Time exceeded. The frame form is the IP form behind an Ethernet header; both are checked field by field.
+void expect_time_exceeded_v4(std::span<const std::uint8_t> ip_pkt, std::span<const std::uint8_t> offending,
+                             std::size_t quoted) {
+  ASSERT_EQ(ip_pkt.size(), kIpv4HeaderLen + 8 + quoted);
+  EXPECT_EQ(ip_pkt[0], 0x45);
+  EXPECT_EQ(stored_be16(ip_pkt, 2), ip_pkt.size());
+  EXPECT_EQ(ip_pkt[9], kProtoIcmp);
+  EXPECT_EQ(stored_be16(ip_pkt, 10), ref_checksum(ip_pkt.first(kIpv4HeaderLen), 10)) << "IP header checksum";
+  EXPECT_EQ(hex(ip_pkt.subspan(12, 4)), "c0000202") << "from our address";
+  EXPECT_EQ(hex(ip_pkt.subspan(16, 4)), hex(offending.subspan(12, 4))) << "to the offending source";
+  const auto icmp = ip_pkt.subspan(kIpv4HeaderLen);
+  EXPECT_EQ(icmp[0], 11) << "time exceeded";
+  EXPECT_EQ(icmp[1], 0) << "TTL exceeded in transit";
+  EXPECT_EQ(stored_be16(icmp, 2), ref_checksum(icmp, 2)) << "ICMP checksum";
+  EXPECT_EQ(hex(icmp.subspan(4, 4)), "00000000") << "unused";
+  EXPECT_EQ(hex(icmp.subspan(8)), hex(offending.first(quoted)));
+}
+
+void expect_time_exceeded_v6(std::span<const std::uint8_t> ip_pkt, std::span<const std::uint8_t> offending,
+                             std::size_t quoted) {
+  ASSERT_EQ(ip_pkt.size(), kIpv6HeaderLen + 8 + quoted);
+  EXPECT_EQ(ip_pkt[0] >> 4, 6);
+  EXPECT_EQ(stored_be16(ip_pkt, 4), 8 + quoted);
+  EXPECT_EQ(ip_pkt[6], kProtoIcmpv6);
+  EXPECT_EQ(ip_pkt[7], kIcmpHopLimit);
+  EXPECT_EQ(IpAddress::v6(&ip_pkt[8]), ip("2001:db8::2"));
+  EXPECT_EQ(hex(ip_pkt.subspan(24, 16)), hex(offending.subspan(8, 16))) << "to the offending source";
+  const auto icmp = ip_pkt.subspan(kIpv6HeaderLen);
+  EXPECT_EQ(icmp[0], 3) << "time exceeded";
+  EXPECT_EQ(icmp[1], 0) << "hop limit exceeded in transit";
+  EXPECT_EQ(stored_be16(icmp, 2), ref_icmp6_checksum(&ip_pkt[8], &ip_pkt[24], icmp)) << "with the pseudo-header";
+  EXPECT_EQ(hex(icmp.subspan(4, 4)), "00000000") << "unused";
+  EXPECT_EQ(hex(icmp.subspan(8)), hex(offending.first(quoted)));
+}
+
+TEST(IcmpTimeExceeded, V4QuotesUpTo576Bytes) {
+  std::vector<std::uint8_t> out(1600);
+  // RFC 1812 4.3.2.3: as much as fits in 576 bytes, IP header included: 576 - 20 - 8 = 548 bytes quoted.
+  const auto big = udp_v4(1500);
+  std::size_t n = build_time_exceeded_ip(out, ip("192.0.2.2"), big);
+  ASSERT_EQ(n, kMaxIcmpErrorLenV4);
+  expect_time_exceeded_v4(std::span(out).first(n), big, 548);
+  // A short packet is quoted whole; trailing link padding past the IP length is not part of it.
+  auto small = udp_v4(100);
+  small.resize(130, 0);
+  n = build_time_exceeded_ip(out, ip("192.0.2.2"), small);
+  expect_time_exceeded_v4(std::span(out).first(n), small, 100);
+  // Quoting stops where the given bytes do (a chained mbuf's first segment).
+  n = build_time_exceeded_ip(out, ip("192.0.2.2"), std::span(big).first(60));
+  expect_time_exceeded_v4(std::span(out).first(n), big, 60);
+  // Exactly at the limit and one past it.
+  const auto fits = udp_v4(548);
+  expect_time_exceeded_v4(std::span(out).first(build_time_exceeded_ip(out, ip("192.0.2.2"), fits)), fits, 548);
+  const auto over = udp_v4(549);
+  expect_time_exceeded_v4(std::span(out).first(build_time_exceeded_ip(out, ip("192.0.2.2"), over)), over, 548);
+  // The TTL in the quote is the one received: time exceeded says it was 1, or 0.
+  auto ttl1 = udp_v4(100);
+  ttl1[8] = 1;
+  set_be16(ttl1, 10, 0);
+  set_be16(ttl1, 10, ref_checksum(std::span(ttl1).first(20), 10));
+  n = build_time_exceeded_ip(out, ip("192.0.2.2"), ttl1);
+  expect_time_exceeded_v4(std::span(out).first(n), ttl1, 100);
+}
+
+TEST(IcmpTimeExceeded, V6QuotesUpTo1280Bytes) {
+  std::vector<std::uint8_t> out(1600);
+  const IpAddress us = ip("2001:db8::2");
+  // RFC 4443 2.4(c): the whole error within 1280 bytes: 1280 - 40 - 8 = 1232 bytes quoted.
+  const auto big = packet_v6(1500);
+  std::size_t n = build_time_exceeded_ip(out, us, big);
+  ASSERT_EQ(n, kMaxIcmpErrorLenV6);
+  expect_time_exceeded_v6(std::span(out).first(n), big, 1232);
+  auto small = packet_v6(300);
+  small.resize(400, 0);
+  n = build_time_exceeded_ip(out, us, small);
+  expect_time_exceeded_v6(std::span(out).first(n), small, 300);
+  n = build_time_exceeded_ip(out, us, std::span(big).first(200));
+  expect_time_exceeded_v6(std::span(out).first(n), big, 200);
+  const auto over = packet_v6(1233);
+  expect_time_exceeded_v6(std::span(out).first(build_time_exceeded_ip(out, us, over)), over, 1232);
+}
+
+TEST(IcmpTimeExceeded, FrameIsTheIpPacketBehindEthernet) {
+  for (const auto& [pkt, us] : {std::pair{udp_v4(1500), ip("192.0.2.2")}, std::pair{udp_v4(40), ip("192.0.2.2")},
+                                std::pair{packet_v6(1500), ip("2001:db8::2")},
+                                std::pair{packet_v6(48), ip("2001:db8::2")}}) {
+    std::vector<std::uint8_t> bare(1600), frame(1600);
+    const std::size_t n = build_time_exceeded_ip(bare, us, pkt);
+    ASSERT_NE(n, 0u);
+    ASSERT_EQ(build_time_exceeded(frame, kMac2, kMac1, us, pkt), kL3 + n);
+    EXPECT_EQ(MacAddress::from(frame.data()), kMac1);
+    EXPECT_EQ(MacAddress::from(frame.data() + 6), kMac2);
+    EXPECT_EQ(ether_type(frame), us.is_v4() ? kEtherTypeIpv4 : kEtherTypeIpv6);
+    EXPECT_EQ(hex(std::span(frame).subspan(kL3, n)), hex(std::span(bare).first(n)));
+  }
+}
+
+TEST(IcmpTimeExceeded, InPlace) {
+  // Over the offending frame itself (packet at offset 14 of the buffer), and the bare packet over its own
+  // buffer: the same bytes as when built elsewhere.
+  for (const auto& [pkt, us] :
+       {std::pair{udp_v4(1500), ip("192.0.2.2")}, std::pair{packet_v6(1500), ip("2001:db8::2")}}) {
+    std::vector<std::uint8_t> separate(1600);
+    const std::size_t n = build_time_exceeded(separate, kMac2, kMac1, us, pkt);
+    ASSERT_NE(n, 0u);
+    std::vector<std::uint8_t> buf(1600, 0);
+    std::memcpy(buf.data() + kL3, pkt.data(), pkt.size());
+    ASSERT_EQ(build_time_exceeded(buf, kMac2, kMac1, us, std::span(buf).subspan(kL3, pkt.size())), n);
+    EXPECT_EQ(hex(std::span(buf).first(n)), hex(std::span(separate).first(n)));
+
+    std::vector<std::uint8_t> own(pkt);
+    own.resize(1600);
+    ASSERT_EQ(build_time_exceeded_ip(own, us, std::span(own).first(pkt.size())), n - kL3);
+    EXPECT_EQ(hex(std::span(own).first(n - kL3)), hex(std::span(separate).subspan(kL3, n - kL3)));
+  }
+}
+
+TEST(IcmpTimeExceeded, ForbiddenErrorsRefused) {
+  std::vector<std::uint8_t> out(1600);
+  const IpAddress us4 = ip("192.0.2.2");
+  const IpAddress us6 = ip("2001:db8::2");
+  // Each case through both forms: they must agree on what they refuse.
+  auto both = [&](const IpAddress& us, std::span<const std::uint8_t> p) {
+    const std::size_t bare = build_time_exceeded_ip(out, us, p);
+    const std::size_t framed = build_time_exceeded(out, kMac2, kMac1, us, p);
+    EXPECT_EQ(framed == 0, bare == 0);
+    return bare;
+  };
+  auto v4 = [&](auto&& change) {
+    auto p = udp_v4(1500);
+    change(p);
+    set_be16(p, 10, 0);
+    set_be16(p, 10, ref_checksum(std::span(p).first(20), 10));
+    return both(us4, p);
+  };
+  auto v6 = [&](auto&& change, std::uint8_t next = 17) {
+    auto p = packet_v6(1500, next);
+    change(p);
+    return both(us6, p);
+  };
+  EXPECT_NE(v4([](auto&) {}), 0u);
+  EXPECT_NE(v6([](auto&) {}), 0u);
+
+  // Never in answer to an ICMP error (RFC 1812 4.3.2.7, RFC 4443 2.4(e.1)).
+  for (std::uint8_t type : {3, 4, 5, 11, 12, 19, 200}) {
+    EXPECT_EQ(v4([type](auto& p) {
+                p[9] = kProtoIcmp;
+                p[20] = type;
+              }),
+              0u)
+        << "ICMP type " << int{type};
+  }
+  for (std::uint8_t type : {kIcmpEchoRequest, kIcmpEchoReply}) {
+    EXPECT_NE(v4([type](auto& p) {
+                p[9] = kProtoIcmp;
+                p[20] = type;
+              }),
+              0u)
+        << "ICMP echo is not an error: type " << int{type};
+  }
+  EXPECT_EQ(v4([](auto& p) {
+              p[9] = kProtoIcmp;
+              set_be16(p, 2, 20);
+            }),
+            0u)
+      << "ICMP, type unknowable";
+  for (std::uint8_t type : {1, 2, 3, 4, 127}) {
+    EXPECT_EQ(v6([type](auto& p) { p[40] = type; }, kProtoIcmpv6), 0u) << "ICMPv6 type " << int{type};
+  }
+  EXPECT_NE(v6([](auto& p) { p[40] = kIcmp6EchoRequest; }, kProtoIcmpv6), 0u) << "echo is not an error";
+  EXPECT_EQ(v6(
+                [](auto& p) {
+                  p[40] = kProtoIcmpv6;
+                  p[41] = 0;
+                  p[48] = 3;
+                },
+                0),
+            0u)
+      << "ICMPv6 error behind a hop-by-hop header";
+  EXPECT_EQ(v6(
+                [](auto& p) {
+                  p[40] = 60;
+                  p[41] = 200;
+                },
+                0),
+            0u)
+      << "extension chain runs off the packet";
+
+  // Sources that name no single host; group destinations (RFC 1812 4.3.2.7, RFC 4443 2.4(e.2, e.3)).
+  EXPECT_EQ(v4([](auto& p) { p[12] = 224; }), 0u) << "multicast source";
+  EXPECT_EQ(v4([](auto& p) { p[12] = 240; }), 0u) << "class E source";
+  EXPECT_EQ(v4([](auto& p) { std::memset(&p[12], 0xff, 4); }), 0u) << "broadcast source";
+  EXPECT_EQ(v4([](auto& p) { std::memset(&p[12], 0, 4); }), 0u) << "unspecified source";
+  EXPECT_EQ(v4([](auto& p) { p[12] = 127; }), 0u) << "loopback source";
+  EXPECT_EQ(v4([](auto& p) { p[16] = 239; }), 0u) << "multicast destination";
+  EXPECT_EQ(v4([](auto& p) { std::memset(&p[16], 0xff, 4); }), 0u) << "broadcast destination";
+  EXPECT_EQ(v6([](auto& p) { p[8] = 0xff; }), 0u) << "multicast source";
+  EXPECT_EQ(v6([](auto& p) { std::memset(&p[8], 0, 16); }), 0u) << "unspecified source";
+  EXPECT_EQ(v6([](auto& p) {
+              std::memset(&p[8], 0, 16);
+              p[23] = 1;
+            }),
+            0u)
+      << "loopback source";
+  EXPECT_EQ(v6([](auto& p) { p[24] = 0xff; }), 0u) << "multicast destination (unlike packet too big)";
+
+  // Fragments and malformed headers.
+  EXPECT_EQ(v4([](auto& p) { set_be16(p, 6, 0x4001); }), 0u) << "non-initial fragment";
+  EXPECT_NE(v4([](auto& p) { set_be16(p, 6, 0x2000); }), 0u) << "the first fragment may get one";
+  EXPECT_EQ(v4([](auto& p) { set_be16(p, 2, 19); }), 0u) << "total length below the header";
+  EXPECT_EQ(v4([](auto& p) { p[0] = 0x44; }), 0u) << "IHL 16";
+  auto bad_sum = udp_v4(1500);
+  bad_sum[10] ^= 1;
+  EXPECT_EQ(both(us4, bad_sum), 0u) << "IPv4 header checksum";
+
+  // Our side: a unicast address of the packet's family, a unicast destination MAC.
+  const auto pkt4 = udp_v4(1500);
+  const auto pkt6 = packet_v6(1500);
+  EXPECT_EQ(both(us6, pkt4), 0u) << "family mismatch";
+  EXPECT_EQ(both(us4, pkt6), 0u) << "family mismatch";
+  EXPECT_EQ(both(ip("224.0.0.1"), pkt4), 0u) << "from a group";
+  EXPECT_EQ(both(ip("ff02::1"), pkt6), 0u) << "from a group";
+  EXPECT_EQ(both(ip("::"), pkt6), 0u) << "from ::";
+  EXPECT_EQ(build_time_exceeded(out, kMac2, MacAddress::kBroadcast, us4, pkt4), 0u) << "group dst_mac";
+  EXPECT_EQ(build_time_exceeded(out, kMac2, MacAddress{{0x33, 0x33, 0, 0, 0, 1}}, us6, pkt6), 0u)
+      << "group dst_mac";
+
+  // Truncated input, and every output buffer one byte too small.
+  EXPECT_EQ(both(us4, {}), 0u);
+  for (std::size_t n = 0; n < kIpv4HeaderLen; ++n) EXPECT_EQ(both(us4, std::span(pkt4).first(n)), 0u) << n;
+  for (std::size_t n = 0; n < kIpv6HeaderLen; ++n) EXPECT_EQ(both(us6, std::span(pkt6).first(n)), 0u) << n;
+  auto icmp4 = udp_v4(1500);
+  icmp4[9] = kProtoIcmp;
+  icmp4[20] = kIcmpEchoRequest;
+  set_be16(icmp4, 10, 0);
+  set_be16(icmp4, 10, ref_checksum(std::span(icmp4).first(20), 10));
+  EXPECT_EQ(both(us4, std::span(icmp4).first(20)), 0u) << "ICMP cut before its type";
+  EXPECT_NE(both(us4, std::span(icmp4).first(21)), 0u);
+  for (std::size_t n = 0; n < kMaxIcmpErrorLenV4; ++n) {
+    EXPECT_EQ(build_time_exceeded_ip(std::span(out).first(n), us4, pkt4), 0u) << "out " << n;
+  }
+  for (std::size_t n = 0; n < kL3 + kMaxIcmpErrorLenV4; ++n) {
+    EXPECT_EQ(build_time_exceeded(std::span(out).first(n), kMac2, kMac1, us4, pkt4), 0u) << "out " << n;
+  }
+  for (std::size_t n = 0; n < kMaxIcmpErrorLenV6; ++n) {
+    EXPECT_EQ(build_time_exceeded_ip(std::span(out).first(n), us6, pkt6), 0u) << "out " << n;
+  }
+  for (std::size_t n = 0; n < kL3 + kMaxIcmpErrorLenV6; ++n) {
+    EXPECT_EQ(build_time_exceeded(std::span(out).first(n), kMac2, kMac1, us6, pkt6), 0u) << "out " << n;
+  }
+  EXPECT_EQ(build_time_exceeded(std::span(out).first(kL3 + kMaxIcmpErrorLenV6), kMac2, kMac1, us6, pkt6),
+            kL3 + kMaxIcmpErrorLenV6);
 }
 
 }  // namespace
