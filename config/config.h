@@ -21,7 +21,12 @@ inline constexpr std::uint16_t kDefaultListenPort = 51820;
 inline constexpr std::uint16_t kDefaultMtu = 1420;  // as wg-quick: 1500 minus the IPv6 + UDP + WireGuard overhead
 inline constexpr std::uint16_t kMinMtu = 576;       // RFC 791: every IPv4 host accepts 576 bytes
 inline constexpr std::uint16_t kMinMtuIpv6 = 1280;  // RFC 8200 section 5
-inline constexpr std::uint16_t kMaxMtu = 9000;
+// Every packet lives in one mbuf of 2048 data bytes (DPDK's default; chained mbufs are dropped), and the
+// largest frame is a transport message over IPv6: Ethernet 14 + IPv6 40 + UDP 8 + WireGuard header 16 + tag
+// 16 around the inner packet. A larger MTU would be accepted and then silently lost, so it is refused here.
+inline constexpr std::uint16_t kMbufDataRoom = 2048;
+inline constexpr std::uint16_t kOuterOverhead = 14 + 40 + 8 + 16 + 16;
+inline constexpr std::uint16_t kMaxMtu = kMbufDataRoom - kOuterOverhead;  // 1954: no jumbo frames
 inline constexpr std::string_view kDefaultName = "wggate0";
 inline constexpr std::size_t kMaxNameLen = 15;  // IFNAMSIZ - 1: the name also names the UAPI socket
 inline constexpr std::uint16_t kDefaultMetricsPort = 9586;

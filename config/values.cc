@@ -78,7 +78,14 @@ absl::StatusOr<std::uint16_t> parse_keepalive(std::string_view text) {
 }
 
 absl::StatusOr<std::uint16_t> parse_mtu(std::string_view text) {
-  return parse_bounded(text, kMinMtu, kMaxMtu);
+  absl::StatusOr<std::uint16_t> mtu = parse_bounded(text, kMinMtu, 65535);
+  if (mtu.ok() && *mtu > kMaxMtu) {
+    return invalid(absl::StrFormat("%d is larger than %d, the most one %d-byte packet buffer carries with the "
+                                   "outer headers (%d bytes; jumbo frames are not supported)",
+                                   *mtu, kMaxMtu, kMbufDataRoom, kOuterOverhead));
+  }
+  if (!mtu.ok()) return parse_bounded(text, kMinMtu, kMaxMtu);  // the same error, with the real range
+  return mtu;
 }
 
 absl::StatusOr<std::string> parse_gateway_name(std::string_view text) {

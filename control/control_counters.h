@@ -24,6 +24,8 @@ namespace wg::ctl {
   X(cookie_replies_sent, "cookie replies sent to sources that must prove their address first")    \
   X(cookie_replies_received, "cookie replies accepted from peers (the next try carries mac2)")    \
   X(under_load_entered, "times the control thread entered the under-load state")                  \
+  X(neighbor_claims_disputed, "ARP/NDP claims of another MAC for a known address, verified not believed") \
+  X(neighbors_refused, "addresses not added to a full neighbour table (2048 per port)")             \
   X(uapi_requests, "UAPI requests (wg show, wg set, ...) answered")                                \
   X(uapi_timeout, "UAPI clients cut off at their deadline (5 s for the whole exchange)")           \
   X(uapi_too_large, "UAPI requests refused for exceeding 1 MiB")                                   \
@@ -83,6 +85,9 @@ inline constexpr const char* kCtlDropNames[] = {
   X(staging_budget, "the most packets staged for all peers together (a share of the mbuf pool)")        \
   X(held_packets, "decrypted packets held while control resolves their inside host")                    \
   X(held_budget, "the most packets held for unresolved inside hosts")                                   \
+  X(inside_neighbors, "entries in the inside neighbour table (hosts), incomplete ones included")         \
+  X(outside_neighbors, "entries in the outside neighbour table (next hops), incomplete ones included")   \
+  X(retiring_batches, "batches of unpublished objects waiting for the workers' grace period to be freed") \
   X(control_loop_gap_max_seconds, "longest time between two passes of the control loop since start")
 
 enum class CtlGauge : std::uint8_t {
@@ -169,6 +174,8 @@ class ControlCounters {
   std::uint64_t loop_gap_count(std::size_t bucket) const { return loop_gaps_[bucket].load(std::memory_order_relaxed); }
   // Writers: control thread only.
   void add(CtlCounter c) { values_[static_cast<std::size_t>(c)].fetch_add(1, std::memory_order_relaxed); }
+  // For a count kept elsewhere by the control thread (a table's own refusal count).
+  void set_count(CtlCounter c, std::uint64_t v) { values_[static_cast<std::size_t>(c)].store(v, std::memory_order_relaxed); }
   void add_completed(HandshakeRole r) {
     completed_[static_cast<std::size_t>(r)].fetch_add(1, std::memory_order_relaxed);
   }

@@ -32,12 +32,12 @@ constexpr unsigned kDrainBurst = 64;
 // cannot stretch one pass beyond a few milliseconds; the rest wait in their ring, whose fill level is the
 // under-load signal.
 constexpr unsigned kHandshakesPerPass = 16;
-// Under load (mac2 required) while more than this many handshake messages wait (the kernel: 1/8 of its queue).
-constexpr unsigned kUnderLoadBacklog = dp::kHandoffDepth[static_cast<std::size_t>(dp::Handoff::handshake)] / 8;
+static_assert(HandshakeGate::kUnderLoadBacklog ==
+              dp::kHandoffDepth[static_cast<std::size_t>(dp::Handoff::handshake)] / 8);
 }  // namespace
 
-ControlPlane::ControlPlane(const config::Config& cfg, dp::Tables& tables, const dp::GatewayInfo& gw,
-                           rte_mempool* pool, std::uint16_t workers, crypto::AeadBatchEngine* engine,
+ControlPlane::ControlPlane(const config::Config& cfg, dp::Tables& tables, dp::LpmCopies& lpm,
+                           const dp::GatewayInfo& gw, rte_mempool* pool, std::uint16_t workers, crypto::AeadBatchEngine* engine,
                            const std::atomic<bool>& stop, std::atomic<bool>* reload)
     : cfg_(cfg),
       tables_(tables),
@@ -49,11 +49,11 @@ ControlPlane::ControlPlane(const config::Config& cfg, dp::Tables& tables, const 
       reload_(reload),
       own_ctx_{workers, &gw, &tables, engine, &(*tables.workers)[workers], &stop},
       peers_(identity_),
-      allowed_ips_(tables, [this] { synchronize(); }),
+      allowed_ips_(tables, lpm, [this] { synchronize(); }),
       staging_(dp::kMaxPeers, dp::kStagingBudget, [](rte_mbuf* m) { rte_pktmbuf_free(m); }),
       uapi_(&counters_) {
   identity_.set(*cfg.interface.private_key);
-  cookie_checker_.init(identity_.public_key);
+  gate_.init(identity_.public_key);
   tsc_hz_ = rte_get_tsc_hz();
   tsc0_ = rte_rdtsc();
   mono0_ = mono_now();
@@ -166,11 +166,8 @@ bool ControlPlane::drain_handoffs(MonoTime now) {
   rte_ring* hs = tables_.ring(dp::Handoff::handshake);
   // Many handshakes waiting means we are being asked for more DH work than we do: require cookies (5.3).
   // Only this ring counts: an ICMP flood or packets for offline peers must not push real peers into it.
-  if (rte_ring_count(hs) > kUnderLoadBacklog) {
-    if (now >= under_load_until_) counters_.add(CtlCounter::under_load_entered);
-    under_load_until_ = now + 1s;
-    counters_.set_under_load_until(under_load_until_);
-  }
+  if (gate_.observe_backlog(rte_ring_count(hs), now)) counters_.add(CtlCounter::under_load_entered);
+  counters_.set_under_load_until(gate_.under_load_until());
   for (std::size_t h = 0; h < dp::kHandoffs; ++h) {
     const auto kind = static_cast<dp::Handoff>(h);
     const unsigned budget = kind == dp::Handoff::handshake ? kHandshakesPerPass : kDrainBurst;
@@ -222,7 +219,7 @@ bool ControlPlane::drain_events() {
           log_event("peer %u: endpoint is now %s (roaming)", p->id, ep.to_string().c_str());
           p->endpoint = ep;
           publish_route(*p);
-          resolve(gw_.outside_port, next_hop_for(ep), now);
+          resolve(gw_.outside_port, next_hop_for(ep), now, true);
         }
         break;
       }
@@ -264,8 +261,12 @@ void ControlPlane::fold_activity(Peer& p) {
 }
 
 void ControlPlane::tick(MonoTime now) {
+  if (now >= next_neighbor_upkeep_) {
+    neighbor_upkeep(now);
+    next_neighbor_upkeep_ = now + 100ms;
+  }
   if (now >= next_expire_) {
-    rate_limiter_.expire(now);
+    gate_.expire(now);
     expire_held(now);
     refresh_metrics();
     next_expire_ = now + 1s;
@@ -342,6 +343,7 @@ void ControlPlane::run() {
     busy |= drain_awaiting_neighbor();
     busy |= uapi_.poll();
     busy |= drain_events();
+    busy |= reclaim();
     if (reload_ != nullptr && reload_->exchange(false)) reload_config();
     now = mono_now();
     if (now >= next_tick_) {

@@ -29,9 +29,10 @@
 #include "control/device_change.h"
 #include "control/peer_table.h"
 #include "control/route_table.h"
-#include "control/rate_limiter.h"
+#include "control/handshake_gate.h"
 #include "control/token_bucket.h"
 #include "control/metrics.h"
+#include "control/neighbors.h"
 #include "control/staging.h"
 #include "control/uapi.h"
 #include "dataplane/packet.h"
@@ -41,11 +42,14 @@
 
 namespace wg::ctl {
 
+inline constexpr std::size_t kNeighborCapacity = 2048;  // per port; dp::Tables::inside_neighbors holds 4096
+
 class ControlPlane {
  public:
   // `engine` serves control's own share of received traffic (see dataplane/port.h). When `reload` becomes
   // true (SIGHUP), control re-reads cfg.file and applies the difference, then clears it.
-  ControlPlane(const config::Config& cfg, dp::Tables& tables, const dp::GatewayInfo& gw, rte_mempool* pool,
+  ControlPlane(const config::Config& cfg, dp::Tables& tables, dp::LpmCopies& lpm, const dp::GatewayInfo& gw,
+               rte_mempool* pool,
                std::uint16_t workers, crypto::AeadBatchEngine* engine, const std::atomic<bool>& stop,
                std::atomic<bool>* reload = nullptr);
   ~ControlPlane();
@@ -91,8 +95,14 @@ class ControlPlane {
   // TTL/hop limit expired: from the inside, answered on the inside; from a peer (m->port is the outside port,
   // the frame already [Ethernet][inner IP]), answered to that peer through the tunnel.
   void answer_time_exceeded(rte_mbuf* m);
-  void learn_neighbor(std::uint16_t port, const net::IpAddress& ip, const net::MacAddress& mac);
-  void resolve(std::uint16_t port, const net::IpAddress& ip, MonoTime now);
+  NeighborTable& neighbors(std::uint16_t port);
+  void learn_neighbor(std::uint16_t port, const net::IpAddress& ip, const net::MacAddress& mac,
+                      NeighborTable::Kind kind, MonoTime now);
+  // Starts resolving ip on port unless known or asked a moment ago; `pin`: a next hop (never evicted).
+  void resolve(std::uint16_t port, const net::IpAddress& ip, MonoTime now, bool pin = false);
+  void send_neighbor_request(std::uint16_t port, const net::IpAddress& ip);
+  void next_hop_changed(const net::IpAddress& hop, MonoTime now);
+  void neighbor_upkeep(MonoTime now);
   void hold_for_neighbor(rte_mbuf* m, MonoTime now);
   void expire_held(MonoTime now);
   net::IpAddress next_hop_for(const net::Endpoint& ep) const;
@@ -116,7 +126,19 @@ class ControlPlane {
   // synchronize() for all of them, free.
   void link_keypairs(Peer& p, const std::vector<noise::KeypairPtr>& retired);
   void free_keypairs(std::vector<noise::KeypairPtr>& retired);
+  // Objects unpublished together, freed together once every worker has passed a quiescent state.
+  struct Retired {
+    std::uint64_t token = 0;
+    std::vector<noise::KeypairPtr> keypairs;
+    std::vector<std::unique_ptr<dp::PeerRoute>> routes;
+    std::vector<std::int32_t> hash_positions;  // Tables::inside_neighbors key slots
+  };
+  void retire(Retired r);
+  // Frees what every worker has moved past since it was retired; true if it freed anything.
+  bool reclaim();
   void publish_route(Peer& p);
+  // The same for several peers, with one grace period for all of them.
+  void publish_routes(std::span<Peer* const> peers);
   void set_inside_neighbor(const net::IpAddress& ip, const net::MacAddress& mac);
   void synchronize();
 
@@ -131,16 +153,18 @@ class ControlPlane {
   dp::WorkerContext own_ctx_;     // control acting as a worker on its own RX queue
 
   noise::StaticIdentity identity_;
-  noise::CookieChecker cookie_checker_;
+  HandshakeGate gate_;  // mac1, cookies under load, rate limits (handshake_gate.h)
   PeerTable peers_;
   RouteTable allowed_ips_;
+  std::deque<Retired> retiring_;
   std::vector<std::unique_ptr<dp::PeerRoute>> routes_ =
       std::vector<std::unique_ptr<dp::PeerRoute>>(dp::kMaxPeers);  // current route per peer id (owned)
   std::uint32_t fwmark_ = 0;  // accepted and reported for `wg`; a DPDK port has no socket to mark
 
-  std::map<net::IpAddress, net::MacAddress> outside_neighbors_;
-  std::map<net::IpAddress, net::MacAddress> inside_neighbors_;
-  std::map<net::IpAddress, MonoTime> resolving_;
+  // Bounded, aged, believing only answers to our own requests (neighbors.h). The inside one is published to
+  // the workers (Tables::inside_neighbors, whose capacity is twice this, so removals can lag a moment).
+  NeighborTable outside_nbrs_{kNeighborCapacity};
+  NeighborTable inside_nbrs_{kNeighborCapacity};
   // Decrypted packets waiting for an inside host's MAC (bounded per host and in total; 3 s at most).
   struct Held {
     rte_mbuf* m;
@@ -149,11 +173,10 @@ class ControlPlane {
   std::map<net::IpAddress, std::deque<Held>> held_;
   std::size_t held_count_ = 0;
   StagingStore staging_;
-  MonoTime under_load_until_{0};
-  RateLimiter rate_limiter_;
   TokenBucket icmp_errors_{kIcmpErrorsPerSecond, kIcmpErrorBurst};  // too-big and time exceeded, all together
   ControlCounters counters_;  // before metrics_/exposer_: the scrape reads it until the exposer stops
   MonoTime next_expire_{0};
+  MonoTime next_neighbor_upkeep_{0};
   UapiServer uapi_;
   std::shared_ptr<Metrics> metrics_;
   std::shared_ptr<class MemoryMetrics> memory_metrics_;

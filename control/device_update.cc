@@ -1,8 +1,7 @@
 // Applying a DeviceChange to the running gateway (UAPI set=1, SIGHUP, and the config at start-up) without
 // stopping the workers and without losing traffic that should keep flowing:
-//   1. plan: replay the change, in order, over a working copy of every peer's settings and of who owns
-//      which AllowedIPs prefix (a prefix has one owner: giving it to a peer takes it from another); check
-//      capacity. Nothing has changed yet, so a bad or too large request changes nothing.
+//   1. plan (device_plan.h, pure): the change replayed over a working copy of the peers' settings and the
+//      prefix owners, capacity checked. Nothing has changed yet, so a bad or too large request changes nothing.
 //   2. create the new peers (slots clean; no route points at them yet)
 //   3. route edits, published at once (RouteTable: spare copy, swap, grace period)
 //   4. device settings (listen port, private key) and surviving peers' settings (psk, endpoint, keepalive)
@@ -16,23 +15,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "control/control_plane.h"
+#include "control/device_plan.h"
 #include "control/log.h"
 #include "lib/crypto/key_encoding.h"
 
 namespace wg::ctl {
-namespace {
-
-struct Work {
-  Peer* live = nullptr;        // the existing peer with this key
-  bool present = false;        // exists after the change
-  bool drop = false;           // the live peer is removed (and re-created if present)
-  crypto::Key psk;
-  std::optional<net::Endpoint> endpoint;
-  std::uint16_t keepalive = 0;
-  std::vector<net::Prefix> allowed;
-};
-
-}  // namespace
 
 absl::Status ControlPlane::apply_change(const DeviceChange& c) {
   const MonoTime now = mono_now();
@@ -47,90 +34,26 @@ absl::Status ControlPlane::apply_change(const DeviceChange& c) {
     if (key_changes) own = crypto::public_key(*c.private_key);
   }
 
-  // 1. Plan.
-  std::map<crypto::PublicKey, Work> work;
-  std::map<net::Prefix, crypto::PublicKey> claim;
-  for (Peer* p : peers_.all()) {
-    Work& w = work[p->public_key];
-    w.live = p;
-    w.present = !c.replace_peers;
-    w.psk = p->preshared_key;
-    w.endpoint = p->endpoint;
-    w.keepalive = p->persistent_keepalive;
-    if (w.present) {
-      w.allowed = p->allowed_ips;
-      for (const net::Prefix& a : w.allowed) claim[a] = p->public_key;
-    }
+  // 1. Plan (device_plan.h): nothing changes if it is refused.
+  std::vector<PeerSettings> current;
+  current.reserve(peers_.size());
+  for (const Peer* p : peers_.all()) {
+    current.push_back({p->public_key, p->preshared_key, p->endpoint, p->persistent_keepalive, p->allowed_ips});
   }
-  auto release_claims = [&](const crypto::PublicKey& key, Work& w) {
-    for (const net::Prefix& a : w.allowed) {
-      if (auto it = claim.find(a); it != claim.end() && it->second == key) claim.erase(it);
-    }
-    w.allowed.clear();
-  };
-  if (key_changes) {
-    if (auto it = work.find(own); it != work.end()) {
-      it->second.present = false;
-      it->second.drop = true;
-      release_claims(own, it->second);
-    }
-  }
-  std::vector<crypto::PublicKey> named;  // creation order: as the request names them
-  for (const PeerChange& pc : c.peers) {
-    if (pc.public_key == own) continue;
-    named.push_back(pc.public_key);
-    Work& w = work[pc.public_key];
-    if (pc.remove) {
-      w.present = false;
-      w.drop = w.live != nullptr;
-      release_claims(pc.public_key, w);
-      continue;
-    }
-    if (!w.present) {
-      if (pc.update_only) continue;
-      w.present = true;
-      w.psk = crypto::Key();
-      w.keepalive = 0;
-      if (w.live == nullptr || w.drop) w.endpoint.reset();  // a named peer keeps what it learnt
-    }
-    if (pc.preshared_key) w.psk = *pc.preshared_key;
-    if (pc.endpoint) w.endpoint = pc.endpoint;
-    if (pc.persistent_keepalive) w.keepalive = *pc.persistent_keepalive;
-    if (pc.replace_allowed_ips) release_claims(pc.public_key, w);
-    for (const net::Prefix& a : pc.allowed_ips) {
-      auto [it, fresh] = claim.try_emplace(a, pc.public_key);
-      if (!fresh && it->second != pc.public_key) {
-        std::erase(work[it->second].allowed, a);
-        it->second = pc.public_key;
-      }
-      if (std::find(w.allowed.begin(), w.allowed.end(), a) == w.allowed.end()) w.allowed.push_back(a);
-    }
-  }
-  std::size_t present = 0, creates = 0, v4 = 0;
-  for (const auto& [key, w] : work) {
-    present += w.present;
-    creates += w.present && (w.live == nullptr || w.drop);
-  }
-  for (const auto& [prefix, key] : claim) v4 += prefix.addr.is_v4();
-  if (present > dp::kMaxPeers || peers_.size() + creates > dp::kMaxPeers) {
-    return absl::InvalidArgumentError(absl::StrCat("too many peers: at most ", dp::kMaxPeers));
-  }
-  if (v4 > dp::kMaxRoutes || claim.size() - v4 > dp::kMaxRoutes) {
-    return absl::InvalidArgumentError(absl::StrCat("too many AllowedIPs: at most ", dp::kMaxRoutes, " per family"));
-  }
+  absl::StatusOr<DevicePlan> planned =
+      plan_change(c, current, own, key_changes, {dp::kMaxPeers, dp::kMaxRoutes});
+  if (!planned.ok()) return planned.status();
+  const DevicePlan& plan = *planned;
 
   // 2. New peers.
   std::map<crypto::PublicKey, Peer*> final_peer;
   std::vector<Peer*> created;
-  for (auto& [key, w] : work) {
-    if (w.present && w.live != nullptr && !w.drop) final_peer[key] = w.live;
+  for (const auto& [key, w] : plan.peers) {
+    if (w.present && w.live && !w.drop) final_peer[key] = peers_.find(key);
   }
-  for (const crypto::PublicKey& key : named) {
-    const Work& w = work.at(key);
-    if (!w.present || final_peer.contains(key)) continue;
-    Peer* p = peers_.add(key, w.psk);
-    dp::PeerSlot& slot = tables_.peers[p->id];
-    slot.handshake_wanted.store(false, std::memory_order_relaxed);
+  for (const crypto::PublicKey& key : plan.created) {
+    Peer* p = peers_.add(key, plan.peers.at(key).settings.preshared_key);
+    tables_.peers[p->id].handshake_wanted.store(false, std::memory_order_relaxed);
     created.push_back(p);
     final_peer[key] = p;
   }
@@ -138,7 +61,7 @@ absl::Status ControlPlane::apply_change(const DeviceChange& c) {
   // 3. Routes, all at once.
   std::vector<RouteEdit> edits;
   std::map<net::Prefix, std::uint32_t> want;
-  for (const auto& [prefix, key] : claim) want[prefix] = final_peer.at(key)->id;
+  for (const auto& [prefix, key] : plan.claims) want[prefix] = final_peer.at(key)->id;
   for (const auto& [prefix, id] : allowed_ips_.routes()) {
     if (!want.contains(prefix)) edits.push_back({prefix, std::nullopt});
   }
@@ -162,7 +85,7 @@ absl::Status ControlPlane::apply_change(const DeviceChange& c) {
     // Every session was made with the old key: drop them all; the next packet starts a new handshake. One
     // grace period for all the peers' keypairs, not one per peer.
     identity_.set(*c.private_key);
-    cookie_checker_.init(identity_.public_key);
+    gate_.init(identity_.public_key);
     std::vector<noise::KeypairPtr> retired;
     for (Peer* p : peers_.all()) {
       p->handshake.precompute();
@@ -180,20 +103,21 @@ absl::Status ControlPlane::apply_change(const DeviceChange& c) {
     log_notice("private key replaced; public key is now %s", crypto::to_base64(identity_.public_key).c_str());
   }
   std::size_t updated = 0;
-  for (auto& [key, w] : work) {
-    if (!w.present) continue;
+  for (const auto& [key, pw] : plan.peers) {
+    if (!pw.present) continue;
+    const PeerSettings& w = pw.settings;
     Peer& p = *final_peer.at(key);
     const bool is_new = std::find(created.begin(), created.end(), &p) != created.end();
     bool changed = is_new;
-    if (!(p.preshared_key == w.psk)) {
-      p.preshared_key = w.psk;
-      p.handshake.set_preshared_key(w.psk);
+    if (!(p.preshared_key == w.preshared_key)) {
+      p.preshared_key = w.preshared_key;
+      p.handshake.set_preshared_key(w.preshared_key);
       changed = true;
     }
     if (p.endpoint != w.endpoint || is_new) {
       p.endpoint = w.endpoint;
       publish_route(p);
-      if (p.endpoint) resolve(gw_.outside_port, next_hop_for(*p.endpoint), now);
+      if (p.endpoint) resolve(gw_.outside_port, next_hop_for(*p.endpoint), now, true);
       changed = true;
     }
     if (p.persistent_keepalive != w.keepalive || is_new) {
@@ -201,8 +125,8 @@ absl::Status ControlPlane::apply_change(const DeviceChange& c) {
       p.timers.set_persistent_keepalive(now, std::chrono::seconds(w.keepalive));
       changed = true;
     }
-    if (p.allowed_ips != w.allowed) {
-      p.allowed_ips = w.allowed;
+    if (p.allowed_ips != w.allowed_ips) {
+      p.allowed_ips = w.allowed_ips;
       changed = true;
     }
     updated += changed && !is_new;
@@ -211,8 +135,8 @@ absl::Status ControlPlane::apply_change(const DeviceChange& c) {
   // 5. Removed peers, all behind one grace period (a bulk change must not hold the control thread, which
   // also serves its own queue pair, for one grace period per peer).
   std::vector<Peer*> gone;
-  for (auto& [key, w] : work) {
-    if (w.live != nullptr && (!w.present || w.drop)) gone.push_back(w.live);
+  for (const auto& [key, w] : plan.peers) {
+    if (w.live && (!w.present || w.drop)) gone.push_back(peers_.find(key));
   }
   remove_peers(gone);
   const std::size_t removed = gone.size();

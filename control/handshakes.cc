@@ -53,29 +53,16 @@ void ControlPlane::handle_handshake(rte_mbuf* m, MonoTime now) {
     return;
   }
   const noise::MessageClass cls = noise::classify_message(v.payload.data(), v.payload.size());
-  const bool under_load = now < under_load_until_;
   if (cls == noise::MessageClass::kInitiation || cls == noise::MessageClass::kResponse) {
-    const noise::MacResult mac = cookie_checker_.validate(v.payload, under_load, v.cookie_src, now);
-    if (mac == noise::MacResult::kInvalidMac) {
-      counters_.add_rejected(HandshakeReject::invalid_mac);
-      rte_pktmbuf_free(m);
-      return;
-    }
-    if (under_load && mac != noise::MacResult::kValidMacWithCookie) {
-      // Prove your address first: a cookie reply costs us no DH (5.3).
-      noise::MessageCookieReply reply;
-      cookie_checker_.create_reply(reply, v.payload, noise::load_le32(v.payload.data() + 4), v.cookie_src, now);
+    noise::MessageCookieReply reply;
+    const HandshakeGate::Decision d = gate_.admit(v.payload, v.src.addr, v.cookie_src, now, reply);
+    if (d.verdict != HandshakeGate::Verdict::kProcess) {
+      counters_.add_rejected(d.reason);
       // The sender just reached us, so its next hop is normally known; if not, the reply is simply not sent.
-      counters_.add_rejected(HandshakeReject::cookie_required);
-      if (send_udp(v.src, {reinterpret_cast<const std::uint8_t*>(&reply), sizeof(reply)})) {
+      if (d.verdict == HandshakeGate::Verdict::kCookieReply &&
+          send_udp(v.src, {reinterpret_cast<const std::uint8_t*>(&reply), sizeof(reply)})) {
         counters_.add(CtlCounter::cookie_replies_sent);
       }
-      rte_pktmbuf_free(m);
-      return;
-    }
-    // Under load, even proven sources get only their share of our DH work.
-    if (under_load && !rate_limiter_.allow(v.src.addr, now)) {
-      counters_.add_rejected(HandshakeReject::rate_limited);
       rte_pktmbuf_free(m);
       return;
     }
@@ -205,7 +192,7 @@ bool ControlPlane::transmit_handshake(Peer& p, std::span<const std::uint8_t> msg
   if (!send_udp(ep, msg)) {
     const net::IpAddress hop = next_hop_for(ep);
     log_event("peer %u: next hop %s not resolved yet; the message waits", p.id, hop.to_string().c_str());
-    resolve(gw_.outside_port, hop, now);
+    resolve(gw_.outside_port, hop, now, true);
     return false;
   }
   p.timers.on_any_authenticated_packet_sent(now);
@@ -215,12 +202,12 @@ bool ControlPlane::transmit_handshake(Peer& p, std::span<const std::uint8_t> msg
 bool ControlPlane::send_udp(const net::Endpoint& ep, std::span<const std::uint8_t> payload) {
   const net::IpAddress* own = own_address(gw_.outside_port, ep.addr.family);
   if (own == nullptr) return true;  // validated at start-up: cannot happen; nothing to wait for
-  auto it = outside_neighbors_.find(next_hop_for(ep));
-  if (it == outside_neighbors_.end()) return false;
+  const auto hop_mac = outside_nbrs_.lookup(next_hop_for(ep));
+  if (!hop_mac) return false;
   std::uint8_t frame[256];
   const std::uint16_t hl = dp::outer_header_len(ep.addr.family);
   rte_ether_addr dst_mac;
-  std::memcpy(dst_mac.addr_bytes, it->second.bytes.data(), 6);
+  std::memcpy(dst_mac.addr_bytes, hop_mac->bytes.data(), 6);
   dp::write_outer_headers(frame, gw_.outside_mac, dst_mac, *own, ep, listen_port(),
                           static_cast<std::uint16_t>(payload.size()));
   std::memcpy(frame + hl, payload.data(), payload.size());
@@ -271,6 +258,8 @@ void ControlPlane::stage(rte_mbuf* m) {
     rte_pktmbuf_free(m);
     return;
   }
+  // A session but no route: the next hop's MAC was lost (it stopped answering); ask for it again.
+  if (p->endpoint && routes_[p->id] == nullptr) resolve(gw_.outside_port, next_hop_for(*p->endpoint), mono_now(), true);
   switch (staging_.push(p->id, m)) {
     case StagingStore::Dropped::kNone: break;
     case StagingStore::Dropped::kPeerFull: counters_.add_drop(CtlDrop::staging_peer_full); break;

@@ -45,9 +45,22 @@ net::IpAddress ControlPlane::next_hop_for(const net::Endpoint& ep) const {
   return ep.addr;
 }
 
-void ControlPlane::learn_neighbor(std::uint16_t port, const net::IpAddress& ip, const net::MacAddress& mac) {
+NeighborTable& ControlPlane::neighbors(std::uint16_t port) {
+  return port == gw_.inside_port ? inside_nbrs_ : outside_nbrs_;
+}
+
+void ControlPlane::learn_neighbor(std::uint16_t port, const net::IpAddress& ip, const net::MacAddress& mac,
+                                  NeighborTable::Kind kind, MonoTime now) {
+  switch (neighbors(port).learn(ip, mac, kind, now)) {
+    case NeighborTable::Learned::kIgnored:
+    case NeighborTable::Learned::kConfirmed: return;
+    case NeighborTable::Learned::kDisputed:
+      counters_.add(CtlCounter::neighbor_claims_disputed);
+      return;
+    case NeighborTable::Learned::kNew:
+    case NeighborTable::Learned::kChanged: break;
+  }
   if (port == gw_.inside_port) {
-    inside_neighbors_.insert_or_assign(ip, mac);
     set_inside_neighbor(ip, mac);
     auto held = held_.find(ip);
     if (held != held_.end()) {
@@ -60,23 +73,53 @@ void ControlPlane::learn_neighbor(std::uint16_t port, const net::IpAddress& ip, 
     }
     return;
   }
-  auto it = outside_neighbors_.find(ip);
-  if (it != outside_neighbors_.end() && it->second == mac) return;
-  outside_neighbors_[ip] = mac;
   log_event("outside neighbour %s is %s", ip.to_string().c_str(), mac.to_string().c_str());
-  resolving_.erase(ip);
-  const MonoTime now = mono_now();
-  for (auto& p : peers_.all()) {
-    if (p->endpoint && next_hop_for(*p->endpoint) == ip) {
-      publish_route(*p);
-      if (!p->unsent_handshake.empty()) {
-        std::vector<std::uint8_t> msg;
-        msg.swap(p->unsent_handshake);
-        transmit_handshake(*p, msg, now);
-      }
-      flush_staged(*p, now);
-    }
+  next_hop_changed(ip, now);
+}
+
+// Every peer reached through `hop` gets a new route (one grace period for all of them, however many: an
+// attacker who makes a next hop change cannot make control wait once per peer), then what waited for the
+// hop goes out.
+void ControlPlane::next_hop_changed(const net::IpAddress& hop, MonoTime now) {
+  std::vector<Peer*> behind;
+  for (Peer* p : peers_.all()) {
+    if (p->endpoint && next_hop_for(*p->endpoint) == hop) behind.push_back(p);
   }
+  publish_routes(behind);
+  if (!outside_nbrs_.lookup(hop)) return;
+  for (Peer* p : behind) {
+    if (!p->unsent_handshake.empty()) {
+      std::vector<std::uint8_t> msg;
+      msg.swap(p->unsent_handshake);
+      transmit_handshake(*p, msg, now);
+    }
+    flush_staged(*p, now);
+  }
+}
+
+// Asks what the tables want asked (refreshes, verifications of disputed claims, retries) and withdraws what
+// they removed: inside hosts from the workers' table (after one grace period), outside next hops from the
+// routes of the peers behind them.
+void ControlPlane::neighbor_upkeep(MonoTime now) {
+  for (std::uint16_t port : {gw_.inside_port, gw_.outside_port}) {
+    NeighborTable::Upkeep u = neighbors(port).upkeep(now);
+    for (const net::IpAddress& ip : u.ask) send_neighbor_request(port, ip);
+    if (u.removed.empty()) continue;
+    if (port == gw_.outside_port) {
+      for (const net::IpAddress& ip : u.removed) next_hop_changed(ip, now);
+      continue;
+    }
+    Retired r;
+    for (const net::IpAddress& ip : u.removed) {
+      const auto key = dp::neighbor_key(ip);
+      const std::int32_t pos = rte_hash_del_key(tables_.inside_neighbors, key.data());
+      if (pos >= 0) r.hash_positions.push_back(pos);
+    }
+    retire(std::move(r));  // a key's slot is reused only once no worker can still be reading it
+  }
+  counters_.set(CtlGauge::inside_neighbors, static_cast<double>(inside_nbrs_.size()));
+  counters_.set(CtlGauge::outside_neighbors, static_cast<double>(outside_nbrs_.size()));
+  counters_.set_count(CtlCounter::neighbors_refused, inside_nbrs_.refused() + outside_nbrs_.refused());
 }
 
 void ControlPlane::hold_for_neighbor(rte_mbuf* m, MonoTime now) {
@@ -89,9 +132,8 @@ void ControlPlane::hold_for_neighbor(rte_mbuf* m, MonoTime now) {
     return;
   }
   const net::IpAddress dst = net::IpAddress::from_bytes(ip.family, ip.dst);
-  auto known = inside_neighbors_.find(dst);
-  if (known != inside_neighbors_.end()) {  // learnt while the packet was in the ring
-    std::memcpy(rte_pktmbuf_mtod(m, std::uint8_t*), known->second.bytes.data(), 6);
+  if (const auto known = inside_nbrs_.lookup(dst)) {  // learnt while the packet was in the ring
+    std::memcpy(rte_pktmbuf_mtod(m, std::uint8_t*), known->bytes.data(), 6);
     send_mbuf(gw_.inside_port, m);
     return;
   }
@@ -120,10 +162,11 @@ void ControlPlane::expire_held(MonoTime now) {
   }
 }
 
-void ControlPlane::resolve(std::uint16_t port, const net::IpAddress& ip, MonoTime now) {
-  auto it = resolving_.find(ip);
-  if (it != resolving_.end() && now - it->second < 1s) return;  // at most one request a second
-  resolving_[ip] = now;
+void ControlPlane::resolve(std::uint16_t port, const net::IpAddress& ip, MonoTime now, bool pin) {
+  if (neighbors(port).want(ip, now, pin)) send_neighbor_request(port, ip);
+}
+
+void ControlPlane::send_neighbor_request(std::uint16_t port, const net::IpAddress& ip) {
   const net::IpAddress* own = own_address(port, ip.family);
   if (own == nullptr) return;
   const net::MacAddress our_mac = mac_of(port == gw_.inside_port ? gw_.inside_mac : gw_.outside_mac);
@@ -142,15 +185,20 @@ void ControlPlane::handle_neighbor(rte_mbuf* m, MonoTime now) {
   net::ArpInfo arp;
   net::NdpInfo ndp;
   if (net::parse_arp(frame, arp)) {
-    learn_neighbor(port, arp.sender_ip, arp.sender_mac);
     const net::IpAddress* own = own_address(port, 4);
-    if (arp.op == 1 && own != nullptr && arp.target_ip == *own) n = net::build_arp_reply(out, our_mac, arp);
+    const bool to_us = arp.op == net::kArpRequest && own != nullptr && arp.target_ip == *own;
+    // A request to us: its sender talks to us. Anything else is an answer, believed only if we asked.
+    learn_neighbor(port, arp.sender_ip, arp.sender_mac, to_us ? NeighborTable::Kind::kRequest
+                                                              : NeighborTable::Kind::kAnswer, now);
+    if (to_us) n = net::build_arp_reply(out, our_mac, arp);
   } else if (net::parse_ndp(frame, ndp)) {
-    if (ndp.has_lladdr) {
-      learn_neighbor(port, ndp.type == 135 ? ndp.src : ndp.target, ndp.lladdr);
-    }
     const net::IpAddress* own = own_address(port, 6);
-    if (ndp.type == 135 && own != nullptr && ndp.target == *own) {
+    const bool to_us = ndp.type == 135 && own != nullptr && ndp.target == *own;
+    if (ndp.has_lladdr && (ndp.type == 136 || to_us)) {
+      learn_neighbor(port, ndp.type == 135 ? ndp.src : ndp.target, ndp.lladdr,
+                     to_us ? NeighborTable::Kind::kRequest : NeighborTable::Kind::kAnswer, now);
+    }
+    if (to_us) {
       net::MacAddress dst;
       std::memcpy(dst.bytes.data(), frame.data() + 6, 6);
       n = net::build_neighbor_advert(out, our_mac, *own, ndp, dst);
@@ -160,7 +208,6 @@ void ControlPlane::handle_neighbor(rte_mbuf* m, MonoTime now) {
   }
   if (n > 0) send_frame(port, {out, n});
   rte_pktmbuf_free(m);
-  (void)now;
 }
 
 void ControlPlane::handle_local(rte_mbuf* m) {

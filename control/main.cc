@@ -88,6 +88,7 @@ int main(int argc, char** argv) {
   if (*inside == *outside) return fail(cfg.file + ":" + std::to_string(g.outside_port_line) +
                                        ": InsidePort and OutsidePort are the same port");
 
+  static_assert(config::kMbufDataRoom == RTE_MBUF_DEFAULT_DATAROOM, "config's MTU bound assumes DPDK's mbuf size");
   const int socket = static_cast<int>(rte_socket_id());
   auto pool = dp::create_mempool(dp::pool_budget(workers).pool(), socket);  // every bound, plus a quarter
   if (!pool.ok()) return fail(std::string(pool.status().message()));
@@ -131,7 +132,7 @@ int main(int argc, char** argv) {
     engines.push_back(std::move(*e));
   }
 
-  auto control = std::make_unique<ctl::ControlPlane>(cfg, *tables, gw, *pool, static_cast<std::uint16_t>(workers),
+  auto control = std::make_unique<ctl::ControlPlane>(cfg, *tables, (*owner)->lpm, gw, *pool, static_cast<std::uint16_t>(workers),
                                                      engines[workers].get(), g_stop, &g_reload);
   if (absl::Status s = control->init(); !s.ok()) return fail(std::string(s.message()));
   if (absl::Status s = ctl::start_telemetry({g.name, control->metrics(), tables, workers}); !s.ok()) {

@@ -1,6 +1,10 @@
-// Publication to the workers (docs/ARCHITECTURE.md, "Publishing keypairs without locks"): new objects are
-// made reachable with release stores; displaced ones are made unreachable, then freed only after every
-// worker has passed a quiescent state (rte_rcu_qsbr), so no worker can still hold a pointer to them.
+// Publication to the workers (docs/ARCHITECTURE.md, "Publishing without locks"): new objects are made
+// reachable with release stores; displaced ones are made unreachable, then freed only after every worker has
+// passed a quiescent state (rte_rcu_qsbr), so no worker can still hold a pointer to them.
+// What the network causes (handshakes, expiry, next hops changing, inside hosts aged out) is retired without
+// waiting: a QSBR token is taken and the objects are freed by reclaim(), once a pass, when the token is
+// done. A worker that is slow to be scheduled then delays a free, never the control loop. Only changes an
+// operator makes (wg set, SIGHUP, a new private key) wait for the grace period in place.
 #include <rte_hash.h>
 #include <rte_rcu_qsbr.h>
 
@@ -15,8 +19,27 @@ void ControlPlane::synchronize() { rte_rcu_qsbr_synchronize(tables_.qsbr, RTE_QS
 void ControlPlane::publish_keypairs(Peer& p, std::vector<noise::KeypairPtr> retired) {
   link_keypairs(p, retired);
   if (retired.empty()) return;
-  synchronize();
-  free_keypairs(retired);
+  Retired r;
+  r.keypairs = std::move(retired);
+  retire(std::move(r));
+}
+
+void ControlPlane::retire(Retired r) {
+  r.token = rte_rcu_qsbr_start(tables_.qsbr);
+  retiring_.push_back(std::move(r));
+}
+
+bool ControlPlane::reclaim() {
+  bool any = false;
+  while (!retiring_.empty() && rte_rcu_qsbr_check(tables_.qsbr, retiring_.front().token, false) == 1) {
+    Retired& r = retiring_.front();
+    free_keypairs(r.keypairs);
+    for (std::int32_t pos : r.hash_positions) rte_hash_free_key_with_position(tables_.inside_neighbors, pos);
+    retiring_.pop_front();  // routes free themselves
+    any = true;
+  }
+  counters_.set(CtlGauge::retiring_batches, static_cast<double>(retiring_.size()));
+  return any;
 }
 
 void ControlPlane::link_keypairs(Peer& p, const std::vector<noise::KeypairPtr>& retired) {
@@ -42,20 +65,30 @@ void ControlPlane::free_keypairs(std::vector<noise::KeypairPtr>& retired) {
 }
 
 void ControlPlane::publish_route(Peer& p) {
-  std::unique_ptr<dp::PeerRoute> next;
-  if (p.endpoint) {
-    auto it = outside_neighbors_.find(next_hop_for(*p.endpoint));
-    if (it != outside_neighbors_.end()) {
-      next = std::make_unique<dp::PeerRoute>();
-      next->endpoint = *p.endpoint;
-      std::memcpy(next->next_hop_mac.addr_bytes, it->second.bytes.data(), 6);
+  Peer* one[] = {&p};
+  publish_routes(one);
+}
+
+void ControlPlane::publish_routes(std::span<Peer* const> peers) {
+  std::vector<std::unique_ptr<dp::PeerRoute>> old;
+  for (Peer* p : peers) {
+    std::unique_ptr<dp::PeerRoute> next;
+    if (p->endpoint) {
+      if (const auto mac = outside_nbrs_.lookup(next_hop_for(*p->endpoint))) {
+        next = std::make_unique<dp::PeerRoute>();
+        next->endpoint = *p->endpoint;
+        std::memcpy(next->next_hop_mac.addr_bytes, mac->bytes.data(), 6);
+      }
     }
+    tables_.peers[p->id].route.store(next.get(), std::memory_order_release);
+    tables_.peers[p->id].has_endpoint.store(p->endpoint.has_value(), std::memory_order_relaxed);
+    if (routes_[p->id]) old.push_back(std::move(routes_[p->id]));
+    routes_[p->id] = std::move(next);
   }
-  tables_.peers[p.id].route.store(next.get(), std::memory_order_release);
-  tables_.peers[p.id].has_endpoint.store(p.endpoint.has_value(), std::memory_order_relaxed);
-  std::unique_ptr<dp::PeerRoute> old = std::move(routes_[p.id]);
-  routes_[p.id] = std::move(next);
-  if (old) synchronize();
+  if (old.empty()) return;
+  Retired r;
+  r.routes = std::move(old);
+  retire(std::move(r));  // freed once no worker can hold an old route
 }
 
 void ControlPlane::set_inside_neighbor(const net::IpAddress& ip, const net::MacAddress& mac) {

@@ -16,13 +16,13 @@ std::optional<std::uint32_t> RouteTable::owner(const net::Prefix& prefix) const 
 }
 
 int RouteTable::set(int copy, const net::Prefix& p, std::uint32_t peer) {
-  if (p.addr.is_v4()) return rte_lpm_add(tables_.lpm4_pair[copy], rte_be_to_cpu_32(p.addr.v4_be()), p.len, peer);
-  return rte_lpm6_add(tables_.lpm6_pair[copy], p.addr.bytes.data(), p.len, peer);
+  if (p.addr.is_v4()) return rte_lpm_add(lpm_.v4[copy], rte_be_to_cpu_32(p.addr.v4_be()), p.len, peer);
+  return rte_lpm6_add(lpm_.v6[copy], p.addr.bytes.data(), p.len, peer);
 }
 
 int RouteTable::erase(int copy, const net::Prefix& p) {
-  if (p.addr.is_v4()) return rte_lpm_delete(tables_.lpm4_pair[copy], rte_be_to_cpu_32(p.addr.v4_be()), p.len);
-  return rte_lpm6_delete(tables_.lpm6_pair[copy], p.addr.bytes.data(), p.len);
+  if (p.addr.is_v4()) return rte_lpm_delete(lpm_.v4[copy], rte_be_to_cpu_32(p.addr.v4_be()), p.len);
+  return rte_lpm6_delete(lpm_.v6[copy], p.addr.bytes.data(), p.len);
 }
 
 absl::Status RouteTable::edit_copy(int copy, std::span<const RouteEdit> edits) {
@@ -57,15 +57,15 @@ absl::Status RouteTable::edit_copy(int copy, std::span<const RouteEdit> edits) {
 absl::Status RouteTable::apply(std::span<const RouteEdit> edits) {
   const int spare = 1 - active_;
   if (absl::Status s = edit_copy(spare, edits); !s.ok()) return s;
-  tables_.allowed_v4.store(tables_.lpm4_pair[spare], std::memory_order_release);
-  tables_.allowed_v6.store(tables_.lpm6_pair[spare], std::memory_order_release);
+  tables_.allowed_v4.store(lpm_.v4[spare], std::memory_order_release);
+  tables_.allowed_v6.store(lpm_.v6[spare], std::memory_order_release);
   active_ = spare;
   synchronize_();  // no worker reads the old copy any more
   if (absl::Status s = edit_copy(1 - spare, edits); !s.ok()) {
     // Cannot happen (both copies held the same rules); if it does, rebuild the old copy from the map.
     log_event("route table: %s; rebuilding the spare copy", std::string(s.message()).c_str());
-    rte_lpm_delete_all(tables_.lpm4_pair[1 - spare]);
-    rte_lpm6_delete_all(tables_.lpm6_pair[1 - spare]);
+    rte_lpm_delete_all(lpm_.v4[1 - spare]);
+    rte_lpm6_delete_all(lpm_.v6[1 - spare]);
     for (const auto& [p, peer] : routes_) set(1 - spare, p, peer);
     for (const RouteEdit& e : edits) e.peer ? set(1 - spare, e.prefix, *e.peer) : erase(1 - spare, e.prefix);
   }

@@ -1,5 +1,5 @@
 // AllowedIPs of every peer: the authoritative prefix -> peer map, mirrored into the two LPM copies per family
-// that dp::Tables publishes to the workers.
+// (dp::LpmCopies, control's own), one of which dp::Tables publishes to the workers.
 //
 // Why two copies: rte_lpm/rte_lpm6 edits are not atomic for a reader (a prefix being moved between peers, or
 // replaced by a longer list, can miss for a moment, and LPM6 has no RCU reclamation for its tbl8 groups).
@@ -30,8 +30,8 @@ struct RouteEdit {
 
 class RouteTable {
  public:
-  RouteTable(dp::Tables& tables, std::function<void()> synchronize)
-      : tables_(tables), synchronize_(std::move(synchronize)) {}
+  RouteTable(dp::Tables& tables, dp::LpmCopies& lpm, std::function<void()> synchronize)
+      : tables_(tables), lpm_(lpm), synchronize_(std::move(synchronize)) {}
 
   std::optional<std::uint32_t> owner(const net::Prefix& prefix) const;
   const std::map<net::Prefix, std::uint32_t>& routes() const { return routes_; }
@@ -46,10 +46,11 @@ class RouteTable {
   int set(int copy, const net::Prefix& p, std::uint32_t peer);
   int erase(int copy, const net::Prefix& p);
 
-  dp::Tables& tables_;
+  dp::Tables& tables_;  // where the published copy is announced
+  dp::LpmCopies& lpm_;
   std::function<void()> synchronize_;
   std::map<net::Prefix, std::uint32_t> routes_;
-  int active_ = 0;  // index into Tables::lpm4_pair / lpm6_pair of the published copies
+  int active_ = 0;  // index into lpm_.v4 / v6 of the published copies
 };
 
 }  // namespace wg::ctl

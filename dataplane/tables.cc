@@ -12,8 +12,8 @@ namespace wg::dp {
 
 TablesOwner::~TablesOwner() {
   if (!tables) return;
-  for (rte_lpm* l : tables->lpm4_pair) rte_lpm_free(l);
-  for (rte_lpm6* l : tables->lpm6_pair) rte_lpm6_free(l);
+  for (rte_lpm* l : lpm.v4) rte_lpm_free(l);
+  for (rte_lpm6* l : lpm.v6) rte_lpm6_free(l);
   rte_hash_free(tables->inside_neighbors);
   rte_free(tables->qsbr);
   for (rte_ring* r : tables->handoff) rte_ring_free(r);
@@ -39,12 +39,12 @@ absl::StatusOr<std::unique_ptr<TablesOwner>> create_tables(unsigned workers, int
   bool lpm_ok = true;
   for (int i = 0; i < 2; ++i) {
     const std::string lpm4 = absl::StrCat("wg_v4", i, "_", tag), lpm6 = absl::StrCat("wg_v6", i, "_", tag);
-    t.lpm4_pair[i] = rte_lpm_create(lpm4.c_str(), socket, &lpm_cfg);
-    t.lpm6_pair[i] = rte_lpm6_create(lpm6.c_str(), socket, &lpm6_cfg);
-    lpm_ok = lpm_ok && t.lpm4_pair[i] != nullptr && t.lpm6_pair[i] != nullptr;
+    owner->lpm.v4[i] = rte_lpm_create(lpm4.c_str(), socket, &lpm_cfg);
+    owner->lpm.v6[i] = rte_lpm6_create(lpm6.c_str(), socket, &lpm6_cfg);
+    lpm_ok = lpm_ok && owner->lpm.v4[i] != nullptr && owner->lpm.v6[i] != nullptr;
   }
-  t.allowed_v4.store(t.lpm4_pair[0]);
-  t.allowed_v6.store(t.lpm6_pair[0]);
+  t.allowed_v4.store(owner->lpm.v4[0]);
+  t.allowed_v6.store(owner->lpm.v6[0]);
   rte_hash_parameters hp{};
   hp.name = nbr.c_str();
   hp.entries = 4096;

@@ -138,8 +138,6 @@ struct Tables {
   // never misses a prefix that is being moved or extended.
   std::atomic<rte_lpm*> allowed_v4{nullptr};
   std::atomic<rte_lpm6*> allowed_v6{nullptr};
-  std::array<rte_lpm*, 2> lpm4_pair{};
-  std::array<rte_lpm6*, 2> lpm6_pair{};
   // ListenPort (host order); `wg set listen-port` may change it while the workers run.
   std::atomic<std::uint16_t> listen_port{51820};
   rte_hash* inside_neighbors = nullptr;  // 16-byte address (IPv4 mapped) -> MAC in the data word
@@ -185,9 +183,18 @@ struct Tables {
   }
 };
 
-// Owns the tables, rings and per-worker records; frees them (DPDK objects included) when destroyed.
+// Both copies of each family's AllowedIPs table: the write side, control's alone (control/route_table.h).
+// Tables::allowed_v4/v6 point at the published one of each pair.
+struct LpmCopies {
+  std::array<rte_lpm*, 2> v4{};
+  std::array<rte_lpm6*, 2> v6{};
+};
+
+// Owns the tables, rings and per-worker records, and the LPM copies; frees them (DPDK objects included) when
+// destroyed.
 struct TablesOwner {
   std::unique_ptr<Tables> tables;
+  LpmCopies lpm;
   std::unique_ptr<std::array<WorkerShared, kMaxWorkers>> workers;
   ~TablesOwner();
 };

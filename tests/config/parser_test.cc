@@ -193,8 +193,10 @@ TEST(ParserErrors, BadValuesSayWhy) {
     text.insert(text.find("InsidePort"), std::string(line) + "\n");  // becomes line 5
     return text;
   };
-  expect_error(with_gateway_line("MTU = 575"), 5, "MTU: 575 is out of range 576..9000");
-  expect_error(with_gateway_line("MTU = 9001"), 5, "out of range");
+  expect_error(with_gateway_line("MTU = 575"), 5, "MTU: 575 is out of range 576..1954");
+  expect_error(with_gateway_line("MTU = 9000"), 5, "MTU: 9000 is larger than 1954, the most one 2048-byte packet buffer");
+  expect_error(with_gateway_line("MTU = 1955"), 5, "larger than 1954");
+  EXPECT_EQ(parse_ok(with_gateway_line("MTU = 1954")).gateway.mtu, 1954);
   expect_error(with_gateway_line("MTU = 1400 bytes"), 5, "is not a number");
   expect_error(with_gateway_line("Name = wggate-much-too-long"), 5, "1..15 characters");
   expect_error(with_gateway_line("Name = wg/0"), 5, "not a valid interface name");

@@ -35,13 +35,13 @@ std::optional<std::uint32_t> reference(const std::map<net::Prefix, std::uint32_t
   return best;
 }
 
-std::optional<std::uint32_t> lookup_copy(const dp::Tables& t, int copy, const net::IpAddress& a) {
+std::optional<std::uint32_t> lookup_copy(const dp::LpmCopies& lpm, int copy, const net::IpAddress& a) {
   std::uint32_t peer = 0;
   if (a.is_v4()) {
     const std::uint32_t host = static_cast<std::uint32_t>(a.bytes[0]) << 24 | a.bytes[1] << 16 | a.bytes[2] << 8 |
                                a.bytes[3];
-    if (rte_lpm_lookup(t.lpm4_pair[copy], host, &peer) == 0) return peer;
-  } else if (rte_lpm6_lookup(t.lpm6_pair[copy], a.bytes.data(), &peer) == 0) {
+    if (rte_lpm_lookup(lpm.v4[copy], host, &peer) == 0) return peer;
+  } else if (rte_lpm6_lookup(lpm.v6[copy], a.bytes.data(), &peer) == 0) {
     return peer;
   }
   return std::nullopt;
@@ -52,7 +52,7 @@ TEST(RouteTable, RandomEditsMatchReferenceInBothCopies) {
   ASSERT_TRUE(owner.ok()) << owner.status();
   dp::Tables& t = *(*owner)->tables;
   int syncs = 0;
-  RouteTable table(t, [&] { ++syncs; });
+  RouteTable table(t, (*owner)->lpm, [&] { ++syncs; });
   std::map<net::Prefix, std::uint32_t> ref;
   std::mt19937 rng(12345);
   // A small address space so that prefixes nest, overlap and get moved and removed often.
@@ -90,7 +90,7 @@ TEST(RouteTable, RandomEditsMatchReferenceInBothCopies) {
     for (int probe = 0; probe < 40; ++probe) {
       const net::IpAddress a = random_prefix().addr;
       const auto want = reference(ref, a);
-      for (int copy = 0; copy < 2; ++copy) ASSERT_EQ(lookup_copy(t, copy, a), want) << a.to_string();
+      for (int copy = 0; copy < 2; ++copy) ASSERT_EQ(lookup_copy((*owner)->lpm, copy, a), want) << a.to_string();
       std::uint32_t peer = 0;
       const bool found = t.lookup(a.family, a.bytes.data(), peer);
       ASSERT_EQ(found ? std::optional<std::uint32_t>(peer) : std::nullopt, want);
@@ -108,11 +108,11 @@ TEST(RouteTable, PublishesTheEditedCopyBeforeTouchingTheOther) {
   // At the grace period, the published copy already routes the host and the old one does not yet: a
   // worker sees the whole change or none of it.
   bool checked = false;
-  RouteTable table(t, [&] {
+  RouteTable table(t, (*owner)->lpm, [&] {
     rte_lpm* published = t.allowed_v4.load();
-    const int pub = published == t.lpm4_pair[0] ? 0 : 1;
-    EXPECT_EQ(lookup_copy(t, pub, host), std::optional<std::uint32_t>(3));
-    EXPECT_EQ(lookup_copy(t, 1 - pub, host), std::nullopt);
+    const int pub = published == (*owner)->lpm.v4[0] ? 0 : 1;
+    EXPECT_EQ(lookup_copy((*owner)->lpm, pub, host), std::optional<std::uint32_t>(3));
+    EXPECT_EQ(lookup_copy((*owner)->lpm, 1 - pub, host), std::nullopt);
     checked = true;
   });
   const RouteEdit e{p, 3};
