@@ -88,7 +88,8 @@ inline constexpr const char* kCtlDropNames[] = {
   X(inside_neighbors, "entries in the inside neighbour table (hosts), incomplete ones included")         \
   X(outside_neighbors, "entries in the outside neighbour table (next hops), incomplete ones included")   \
   X(retiring_batches, "batches of unpublished objects waiting for the workers' grace period to be freed") \
-  X(control_loop_gap_max_seconds, "longest time between two passes of the control loop since start")
+  X(control_loop_gap_max_seconds, "longest time between two passes of the control loop since start")    \
+  X(control_loop_stall_max_seconds, "longest time the control thread slept or blocked within one pass")
 
 enum class CtlGauge : std::uint8_t {
 #define WG_X(name, help) name,
@@ -166,12 +167,14 @@ inline constexpr std::size_t kLoopGapBuckets = std::size(kLoopGapBounds) + 1;
 
 class ControlCounters {
  public:
-  void record_loop_gap(double seconds) {
-    std::size_t b = 0;
-    while (b < std::size(kLoopGapBounds) && seconds > kLoopGapBounds[b]) ++b;
-    loop_gaps_[b].fetch_add(1, std::memory_order_relaxed);
+  void record_loop(double gap_s, double stall_s) {
+    loop_gaps_[loop_bucket(gap_s)].fetch_add(1, std::memory_order_relaxed);
+    loop_stalls_[loop_bucket(stall_s)].fetch_add(1, std::memory_order_relaxed);
   }
   std::uint64_t loop_gap_count(std::size_t bucket) const { return loop_gaps_[bucket].load(std::memory_order_relaxed); }
+  std::uint64_t loop_stall_count(std::size_t bucket) const {
+    return loop_stalls_[bucket].load(std::memory_order_relaxed);
+  }
   // Writers: control thread only.
   void add(CtlCounter c) { values_[static_cast<std::size_t>(c)].fetch_add(1, std::memory_order_relaxed); }
   // For a count kept elsewhere by the control thread (a table's own refusal count).
@@ -215,7 +218,13 @@ class ControlCounters {
   std::atomic<std::int64_t> under_load_until_ns_{0};
   std::atomic<std::uint64_t> drops_[static_cast<std::size_t>(CtlDrop::kCount)] = {};
   std::atomic<double> gauges_[static_cast<std::size_t>(CtlGauge::kCount)] = {};
+  static std::size_t loop_bucket(double seconds) {
+    std::size_t b = 0;
+    while (b < std::size(kLoopGapBounds) && seconds > kLoopGapBounds[b]) ++b;
+    return b;
+  }
   std::atomic<std::uint64_t> loop_gaps_[kLoopGapBuckets] = {};
+  std::atomic<std::uint64_t> loop_stalls_[kLoopGapBuckets] = {};
 };
 
 }  // namespace wg::ctl

@@ -17,6 +17,7 @@
 #include "config/loader.h"
 #include "control/config_sync.h"
 #include "control/log.h"
+#include "control/loop_pace.h"
 #include "control/memory_metrics.h"
 #include "control/uapi_set.h"
 #include "lib/crypto/key_encoding.h"
@@ -28,10 +29,14 @@ namespace {
 using namespace std::chrono_literals;
 constexpr auto kTick = 10ms;
 constexpr unsigned kDrainBurst = 64;
-// Handshake messages cost a DH or two each (~0.2 ms): a pass takes at most this many, so that a flood of them
+// A Noise step costs a DH or two (~0.1 ms): a pass runs at most this many, so that a flood of initiations
 // cannot stretch one pass beyond a few milliseconds; the rest wait in their ring, whose fill level is the
-// under-load signal.
-constexpr unsigned kHandshakesPerPass = 16;
+// under-load signal. Under load most of a flood is answered with cookie replies, which cost no DH: a pass
+// answers up to kInitiationsPerPass of those, within kInitiationTime, so the ring drains as fast as the
+// thread can go.
+constexpr unsigned kNoiseStepsPerPass = 16;
+constexpr unsigned kInitiationsPerPass = 512;
+constexpr auto kInitiationTime = 2ms;
 static_assert(HandshakeGate::kUnderLoadBacklog ==
               dp::kHandoffDepth[static_cast<std::size_t>(dp::Handoff::handshake)] / 8);
 }  // namespace
@@ -54,6 +59,7 @@ ControlPlane::ControlPlane(const config::Config& cfg, dp::Tables& tables, dp::Lp
       uapi_(&counters_) {
   identity_.set(*cfg.interface.private_key);
   gate_.init(identity_.public_key);
+  peers_.publish_indexes_to(&tables_.live_index);
   tsc_hz_ = rte_get_tsc_hz();
   tsc0_ = rte_rdtsc();
   mono0_ = mono_now();
@@ -170,13 +176,18 @@ bool ControlPlane::drain_handoffs(MonoTime now) {
   counters_.set_under_load_until(gate_.under_load_until());
   for (std::size_t h = 0; h < dp::kHandoffs; ++h) {
     const auto kind = static_cast<dp::Handoff>(h);
-    const unsigned budget = kind == dp::Handoff::handshake ? kHandshakesPerPass : kDrainBurst;
+    if (kind == dp::Handoff::handshake) {
+      any |= drain_initiations(now);
+      continue;
+    }
+    const unsigned budget = kind == dp::Handoff::handshake_reply ? kNoiseStepsPerPass : kDrainBurst;
     const unsigned n = rte_ring_sc_dequeue_burst(tables_.handoff[h], reinterpret_cast<void**>(pkts), budget, nullptr);
     any |= n > 0;
     for (unsigned i = 0; i < n; ++i) {
       rte_mbuf* m = pkts[i];
       switch (kind) {
-        case dp::Handoff::handshake: handle_handshake(m, now); break;
+        case dp::Handoff::handshake:
+        case dp::Handoff::handshake_reply: handle_handshake(m, now); break;
         case dp::Handoff::neighbor: handle_neighbor(m, now); break;
         case dp::Handoff::local: handle_local(m); break;
         case dp::Handoff::too_big: answer_too_big(m); break;
@@ -187,6 +198,20 @@ bool ControlPlane::drain_handoffs(MonoTime now) {
     }
   }
   return any;
+}
+
+bool ControlPlane::drain_initiations(MonoTime now) {
+  rte_ring* ring = tables_.ring(dp::Handoff::handshake);
+  const MonoTime until = now + kInitiationTime;
+  unsigned steps = 0, taken = 0;
+  rte_mbuf* m = nullptr;
+  while (steps < kNoiseStepsPerPass && taken < kInitiationsPerPass &&
+         rte_ring_sc_dequeue(ring, reinterpret_cast<void**>(&m)) == 0) {
+    ++taken;
+    steps += handle_handshake(m, now) ? 1 : 0;
+    if ((taken & 31) == 0 && mono_now() >= until) break;
+  }
+  return taken > 0;
 }
 
 bool ControlPlane::drain_events() {
@@ -333,7 +358,7 @@ void ControlPlane::reload_config() {
 }
 
 void ControlPlane::run() {
-  MonoTime last_pass = mono_now();
+  LoopPace pace;  // on this thread: it reads this thread's scheduler statistics
   while (!stop_.load(std::memory_order_relaxed)) {
     // Control's own queue pair, polled as a worker polls its own (own_ctx_.id == control_queue_). Control is
     // the writer of everything published, so it needs no QSBR registration to read it.
@@ -350,15 +375,18 @@ void ControlPlane::run() {
       tick(now);
       next_tick_ = now + kTick;
     }
-    // The gap between two passes is what any work in the loop (or an idle sleep) kept control from
-    // answering: ARP, handshakes, timers. Its maximum is exported, so a stall shows.
-    const std::int64_t gap = (now - last_pass).count();
-    counters_.record_loop_gap(static_cast<double>(gap) / 1e9);
-    if (gap > max_gap_ns_) {
-      max_gap_ns_ = gap;
-      counters_.set(CtlGauge::control_loop_gap_max_seconds, static_cast<double>(gap) / 1e9);
+    // The gap between two passes is what kept control from answering ARP, handshakes and timers; the stall,
+    // the part of it the thread slept or blocked, is what the loop itself waited on (loop_pace.h).
+    const LoopPace::Pass p = pace.mark(now);
+    counters_.record_loop(p.gap_s, p.stall_s);
+    if (p.gap_s > max_gap_s_) {
+      max_gap_s_ = p.gap_s;
+      counters_.set(CtlGauge::control_loop_gap_max_seconds, p.gap_s);
     }
-    last_pass = now;
+    if (p.stall_s > max_stall_s_) {
+      max_stall_s_ = p.stall_s;
+      counters_.set(CtlGauge::control_loop_stall_max_seconds, p.stall_s);
+    }
     if (!busy) usleep(200);  // idle: give the core back (the control thread may share it)
   }
 }

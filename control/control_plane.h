@@ -76,7 +76,10 @@ class ControlPlane {
   void drop_staged(Peer& p, CtlDrop why);
 
   // handshakes.cc
-  void handle_handshake(rte_mbuf* m, MonoTime now);
+  // True when it ran a Noise step (a DH or two); false for what the gate refused or answered with a cookie.
+  bool handle_handshake(rte_mbuf* m, MonoTime now);
+  // The initiations ring, within a pass's budget (see control_plane.cc).
+  bool drain_initiations(MonoTime now);
   void send_initiation(Peer& p, MonoTime now);
   void send_handshake_message(Peer& p, std::span<std::uint8_t> msg, MonoTime now);
   bool transmit_handshake(Peer& p, std::span<const std::uint8_t> msg, MonoTime now);
@@ -100,7 +103,8 @@ class ControlPlane {
                       NeighborTable::Kind kind, MonoTime now);
   // Starts resolving ip on port unless known or asked a moment ago; `pin`: a next hop (never evicted).
   void resolve(std::uint16_t port, const net::IpAddress& ip, MonoTime now, bool pin = false);
-  void send_neighbor_request(std::uint16_t port, const net::IpAddress& ip);
+  void send_neighbor_request(std::uint16_t port, const net::IpAddress& ip,
+                             const std::optional<net::MacAddress>& unicast = std::nullopt);
   void next_hop_changed(const net::IpAddress& hop, MonoTime now);
   void neighbor_upkeep(MonoTime now);
   void hold_for_neighbor(rte_mbuf* m, MonoTime now);
@@ -185,7 +189,7 @@ class ControlPlane {
   std::uint64_t tsc_hz_ = 0, tsc0_ = 0;
   MonoTime mono0_{0};
   MonoTime next_tick_{0};
-  std::int64_t max_gap_ns_ = 0;  // longest time between two loop passes (wggate_control_loop_gap_max_seconds)
+  double max_gap_s_ = 0, max_stall_s_ = 0;  // the loop's pace since start (loop_pace.h)
 };
 
 }  // namespace wg::ctl

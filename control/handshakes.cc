@@ -45,12 +45,12 @@ bool locate(rte_mbuf* m, UdpView& v) {
 
 }  // namespace
 
-void ControlPlane::handle_handshake(rte_mbuf* m, MonoTime now) {
+bool ControlPlane::handle_handshake(rte_mbuf* m, MonoTime now) {
   UdpView v;
   if (!locate(m, v)) {
     counters_.add_rejected(HandshakeReject::malformed);
     rte_pktmbuf_free(m);
-    return;
+    return false;
   }
   const noise::MessageClass cls = noise::classify_message(v.payload.data(), v.payload.size());
   if (cls == noise::MessageClass::kInitiation || cls == noise::MessageClass::kResponse) {
@@ -64,7 +64,7 @@ void ControlPlane::handle_handshake(rte_mbuf* m, MonoTime now) {
         counters_.add(CtlCounter::cookie_replies_sent);
       }
       rte_pktmbuf_free(m);
-      return;
+      return false;
     }
   }
 
@@ -76,7 +76,7 @@ void ControlPlane::handle_handshake(rte_mbuf* m, MonoTime now) {
     if (c.result != noise::HandshakeResult::kOk) {
       counters_.add_rejected(c.result);
       log_event("initiation from %s refused: %s", v.src.to_string().c_str(), noise::to_string(c.result));
-      return;
+      return true;
     }
     log_event("initiation from %s accepted", v.src.to_string().c_str());
     Peer* p = peers_.peer_of(c.handshake);
@@ -88,12 +88,12 @@ void ControlPlane::handle_handshake(rte_mbuf* m, MonoTime now) {
     if (p->handshake_index != 0) peers_.release_index(p->handshake_index);
     p->handshake_index = peers_.allocate_index(*p);
     noise::MessageResponse resp;
-    if (noise::create_response(p->handshake, p->handshake_index, resp) != noise::HandshakeResult::kOk) return;
+    if (noise::create_response(p->handshake, p->handshake_index, resp) != noise::HandshakeResult::kOk) return true;
     send_handshake_message(*p, {reinterpret_cast<std::uint8_t*>(&resp), sizeof(resp)}, now);
     noise::KeypairPtr kp = noise::begin_session(p->handshake, now);
     p->handshake_index = 0;  // the index now belongs to the keypair
     session_ready(*p, std::move(kp), now);
-    return;
+    return true;
   }
   if (cls == noise::MessageClass::kResponse) {
     noise::MessageResponse msg;
@@ -103,7 +103,7 @@ void ControlPlane::handle_handshake(rte_mbuf* m, MonoTime now) {
     if (c.result != noise::HandshakeResult::kOk) {
       counters_.add_rejected(c.result);
       log_event("response from %s refused: %s", v.src.to_string().c_str(), noise::to_string(c.result));
-      return;
+      return true;
     }
     log_event("response from %s accepted: session established", v.src.to_string().c_str());
     Peer* p = peers_.peer_of(c.handshake);
@@ -116,7 +116,7 @@ void ControlPlane::handle_handshake(rte_mbuf* m, MonoTime now) {
     p->handshake_index = 0;
     p->timers.on_handshake_complete(now);
     session_ready(*p, std::move(kp), now);
-    return;
+    return true;
   }
   if (cls == noise::MessageClass::kCookieReply) {
     noise::MessageCookieReply msg;
@@ -129,9 +129,10 @@ void ControlPlane::handle_handshake(rte_mbuf* m, MonoTime now) {
     } else {
       counters_.add_rejected(HandshakeReject::bad_cookie_reply);
     }
-    return;
+    return false;  // no DH
   }
   rte_pktmbuf_free(m);
+  return false;
 }
 
 void ControlPlane::session_ready(Peer& p, noise::KeypairPtr kp, MonoTime now) {

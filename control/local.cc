@@ -57,8 +57,7 @@ void ControlPlane::learn_neighbor(std::uint16_t port, const net::IpAddress& ip, 
     case NeighborTable::Learned::kDisputed:
       counters_.add(CtlCounter::neighbor_claims_disputed);
       return;
-    case NeighborTable::Learned::kNew:
-    case NeighborTable::Learned::kChanged: break;
+    case NeighborTable::Learned::kNew: break;
   }
   if (port == gw_.inside_port) {
     set_inside_neighbor(ip, mac);
@@ -103,7 +102,7 @@ void ControlPlane::next_hop_changed(const net::IpAddress& hop, MonoTime now) {
 void ControlPlane::neighbor_upkeep(MonoTime now) {
   for (std::uint16_t port : {gw_.inside_port, gw_.outside_port}) {
     NeighborTable::Upkeep u = neighbors(port).upkeep(now);
-    for (const net::IpAddress& ip : u.ask) send_neighbor_request(port, ip);
+    for (const NeighborTable::Ask& a : u.ask) send_neighbor_request(port, a.ip, a.unicast);
     if (u.removed.empty()) continue;
     if (port == gw_.outside_port) {
       for (const net::IpAddress& ip : u.removed) next_hop_changed(ip, now);
@@ -166,13 +165,14 @@ void ControlPlane::resolve(std::uint16_t port, const net::IpAddress& ip, MonoTim
   if (neighbors(port).want(ip, now, pin)) send_neighbor_request(port, ip);
 }
 
-void ControlPlane::send_neighbor_request(std::uint16_t port, const net::IpAddress& ip) {
+void ControlPlane::send_neighbor_request(std::uint16_t port, const net::IpAddress& ip,
+                                         const std::optional<net::MacAddress>& unicast) {
   const net::IpAddress* own = own_address(port, ip.family);
   if (own == nullptr) return;
   const net::MacAddress our_mac = mac_of(port == gw_.inside_port ? gw_.inside_mac : gw_.outside_mac);
   std::uint8_t frame[128];
-  const std::size_t n = ip.is_v4() ? net::build_arp_request(frame, our_mac, *own, ip)
-                                   : net::build_neighbor_solicit(frame, our_mac, *own, ip);
+  const std::size_t n = ip.is_v4() ? net::build_arp_request(frame, our_mac, *own, ip, unicast)
+                                   : net::build_neighbor_solicit(frame, our_mac, *own, ip, unicast);
   if (n > 0) send_frame(port, {frame, n});
 }
 

@@ -253,17 +253,24 @@ void Metrics::collect_control(std::vector<MetricFamily>& out) const {
                                   static_cast<double>(cc.drop_count(static_cast<CtlDrop>(d))), MetricType::Counter));
   }
   out.push_back(std::move(drops));
-  ClientMetric gaps;
-  gaps.label = dev;
-  std::uint64_t cumulative = 0;
-  for (std::size_t b = 0; b < kLoopGapBuckets; ++b) {
-    cumulative += cc.loop_gap_count(b);
-    gaps.histogram.bucket.push_back({cumulative, b < std::size(kLoopGapBounds) ? kLoopGapBounds[b]
-                                                                               : std::numeric_limits<double>::infinity()});
-  }
-  gaps.histogram.sample_count = cumulative;
-  out.push_back({"wggate_control_loop_gap_seconds", "Time between two passes of the control loop",
-                 MetricType::Histogram, {gaps}});
+  auto loop_histogram = [&](auto count) {
+    ClientMetric h;
+    h.label = dev;
+    std::uint64_t cumulative = 0;
+    for (std::size_t b = 0; b < kLoopGapBuckets; ++b) {
+      cumulative += count(b);
+      h.histogram.bucket.push_back(
+          {cumulative, b < std::size(kLoopGapBounds) ? kLoopGapBounds[b] : std::numeric_limits<double>::infinity()});
+    }
+    h.histogram.sample_count = cumulative;
+    return h;
+  };
+  out.push_back({"wggate_control_loop_gap_seconds", "Time between two passes of the control loop (wall clock)",
+                 MetricType::Histogram, {loop_histogram([&](std::size_t b) { return cc.loop_gap_count(b); })}});
+  out.push_back({"wggate_control_loop_stall_seconds",
+                 "Time the control thread slept or blocked within one pass (the gap less time on or waiting for "
+                 "a CPU)",
+                 MetricType::Histogram, {loop_histogram([&](std::size_t b) { return cc.loop_stall_count(b); })}});
   for (std::size_t g = 0; g < static_cast<std::size_t>(CtlGauge::kCount); ++g) {
     out.push_back({absl::StrCat("wggate_", kCtlGaugeNames[g]), kCtlGaugeHelp[g], MetricType::Gauge,
                    {metric(dev, cc.gauge(static_cast<CtlGauge>(g)), MetricType::Gauge)}});

@@ -47,31 +47,25 @@ NeighborTable::Learned NeighborTable::learn(const net::IpAddress& ip, const net:
     return Learned::kNew;
   }
   Entry& e = it->second;
-  const bool answered = e.outstanding && now - e.asked <= kAnswerWindow;
-  auto settle = [&] {
-    e.confirmed = now;
-    e.probes = 0;
-    if (answered) e.outstanding = false;  // the first answer wins; later ones are claims again
-  };
-  if (!e.mac) {  // incomplete: we asked, and nothing is believed yet that could be protected
+  if (!e.mac) {  // incomplete: we asked (broadcast), the first answer is the resolution
     e.mac = mac;
-    settle();
+    e.confirmed = now;
     e.outstanding = false;
+    e.probes = 0;
     return Learned::kNew;
   }
-  if (*e.mac == mac) {
-    settle();
-    if (answered) e.verify = false;
+  if (*e.mac == mac) {  // the MAC held, heard again: confirmed, any verification done
+    e.confirmed = now;
+    e.outstanding = false;
+    e.verify = false;
+    e.probes = 0;
     return Learned::kConfirmed;
   }
-  if (answered) {
-    e.mac = mac;
-    e.verify = false;
-    settle();
-    return Learned::kChanged;
+  // Another MAC for a known address: verify the one held instead of believing the claim.
+  if (!e.verify) {
+    e.verify = true;
+    e.probes = 0;
   }
-  // Another MAC, unasked: someone claims the address. Ask the address itself instead of believing it.
-  e.verify = true;
   ++disputed_;
   return Learned::kDisputed;
 }
@@ -82,27 +76,28 @@ NeighborTable::Upkeep NeighborTable::upkeep(MonoTime now) {
   for (auto it = entries_.begin(); it != entries_.end();) {
     Entry& e = it->second;
     if (e.outstanding && now - e.asked > kAnswerWindow) e.outstanding = false;
-    const bool retry_due = now - e.asked >= kRetry;
     bool remove = false;
-    if (!e.mac) {
-      if (retry_due) {
+    if (!e.mac) {  // resolving: broadcast, once a second
+      if (now - e.asked >= kRetry) {
         if (e.probes >= kMaxProbes) {
           remove = true;
         } else {
           mark_asked(e, now);
-          u.ask.push_back(it->first);
+          u.ask.push_back({it->first, std::nullopt});
         }
       }
-    } else if (e.verify && now - e.asked >= kVerifyInterval) {
-      e.verify = false;
-      mark_asked(e, now);
-      u.ask.push_back(it->first);
-    } else if (now - e.confirmed >= kReachable && retry_due) {
-      if (e.probes >= kMaxProbes) {
-        remove = true;
-      } else {
-        mark_asked(e, now);
-        u.ask.push_back(it->first);
+    } else {
+      if (!e.verify && now - e.confirmed >= kReachable) {  // due for refresh
+        e.verify = true;
+        e.probes = 0;
+      }
+      if (e.verify && now - e.asked >= kVerifyInterval) {
+        if (e.probes >= kMaxProbes) {
+          remove = true;  // the MAC held no longer answers: resolve again from scratch
+        } else {
+          mark_asked(e, now);
+          u.ask.push_back({it->first, e.mac});
+        }
       }
     }
     if (remove) {

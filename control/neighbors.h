@@ -7,12 +7,13 @@
 //     reply or NDP advertisement while a request for that address is outstanding), or the sender of a
 //     request to one of our addresses (it is about to be answered anyway). Unsolicited replies and
 //     gratuitous ARP for unknown addresses create nothing;
-//   - a claim that a known address moved to another MAC is not taken as it is: it makes the entry "verify",
-//     and the gateway asks the address itself (at most kVerifyInterval apart). The first answer to that
-//     request wins. So a spoofer flooding replies for the OutsideGateway changes nothing unless it answers
-//     inside the real gateway's round trip, and once it stops the next verification puts the real MAC back;
-//   - entries are refreshed: one unconfirmed for kReachable is asked again; one that does not answer
-//     kMaxProbes requests in a row is removed (its packets wait for resolution again);
+//   - a known address keeps its MAC: a claim that it moved (gratuitous ARP, an unsolicited NA, a spoofer)
+//     only starts a verification, as Linux's neighbour probes do: requests sent unicast to the MAC held, at
+//     most kVerifyInterval apart. If that MAC answers, nothing changes; if it does not answer kMaxProbes of
+//     them, the entry is removed and the address resolved again from scratch (broadcast, first answer). So a
+//     spoofer flooding replies for the OutsideGateway changes nothing unless it is on the path to the real
+//     one, and a router that really moved (failover) is found again within a second;
+//   - entries are refreshed the same way: one unconfirmed for kReachable is verified;
 //   - at most `capacity` entries (incomplete ones included): past it, a new address is refused and counted,
 //     unless an entry can be evicted that is neither in use nor recently confirmed.
 //
@@ -35,16 +36,15 @@ class NeighborTable {
  public:
   static constexpr auto kRetry = std::chrono::seconds(1);                // between requests for an address
   static constexpr auto kVerifyInterval = std::chrono::milliseconds(200);  // between verifications of a claim
-  static constexpr auto kAnswerWindow = std::chrono::seconds(1);         // a reply counts as an answer this long
+  static constexpr auto kAnswerWindow = std::chrono::seconds(1);  // a reply counts as an answer this long
   static constexpr auto kReachable = std::chrono::seconds(30);           // then confirmed again
   static constexpr int kMaxProbes = 3;                                   // unanswered requests before removal
 
   enum class Learned : std::uint8_t {
     kIgnored,    // unsolicited, about an address we neither asked for nor know
     kNew,        // a MAC for an address that had none (resolution complete)
-    kChanged,    // a known address has a new MAC (only as the answer to our own request)
     kConfirmed,  // same MAC as before
-    kDisputed,   // an unsolicited claim of another MAC for a known address: to be verified, not believed
+    kDisputed,   // another MAC for a known address: verified with the MAC held, not believed
   };
   // Where a frame came from, as far as belief goes.
   enum class Kind : std::uint8_t {
@@ -63,8 +63,13 @@ class NeighborTable {
   // Periodic upkeep: addresses to ask now (refresh, verification, retry of an incomplete entry), and entries
   // removed because they never answered or were evicted for room (so that their published copies can be
   // withdrawn).
+  struct Ask {
+    net::IpAddress ip;
+    std::optional<net::MacAddress> unicast;  // a verification: ask the MAC held; none: broadcast
+    bool operator==(const net::IpAddress& a) const { return ip == a; }
+  };
   struct Upkeep {
-    std::vector<net::IpAddress> ask;
+    std::vector<Ask> ask;
     std::vector<net::IpAddress> removed;
   };
   Upkeep upkeep(MonoTime now);
@@ -80,7 +85,7 @@ class NeighborTable {
     MonoTime confirmed{0};               // last answer (or request from it) with the MAC we hold
     MonoTime asked{0};                   // last request we sent
     bool outstanding = false;            // a request of ours awaits its answer
-    bool verify = false;                 // a disputed claim: ask at the next chance
+    bool verify = false;                 // verifying the MAC held (disputed, or due for refresh)
     int probes = 0;                      // requests sent since the last confirmation
     bool pinned = false;
   };

@@ -32,6 +32,7 @@ void PeerTable::erase(Peer& p) {
   for (auto it = by_index_.begin(); it != by_index_.end();) {
     if (it->second == &p) {
       slot_used_[it->first & (dp::kIndexSlots - 1)] = false;
+      publish_index(it->first & (dp::kIndexSlots - 1), 0);
       it = by_index_.erase(it);
     } else {
       ++it;
@@ -70,12 +71,16 @@ std::uint32_t PeerTable::allocate_index(Peer& peer) {
     if (slot_used_[slot] || r == 0) continue;
     slot_used_[slot] = true;
     by_index_[r] = &peer;
+    publish_index(slot, r);
     return r;
   }
 }
 
 void PeerTable::release_index(std::uint32_t index) {
-  if (by_index_.erase(index) > 0) slot_used_[index & (dp::kIndexSlots - 1)] = false;
+  if (by_index_.erase(index) > 0) {
+    slot_used_[index & (dp::kIndexSlots - 1)] = false;
+    publish_index(index & (dp::kIndexSlots - 1), 0);
+  }
 }
 
 Peer* PeerTable::peer_for_index(std::uint32_t index) {

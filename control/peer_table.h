@@ -66,6 +66,8 @@ class PeerTable : public noise::PeerDirectory {
   noise::Handshake* find_by_local_index(std::uint32_t index) override;
   Peer* peer_of(const noise::Handshake* hs);
 
+  // Where live indexes are published for the workers (dp::Tables::live_index); none until set.
+  void publish_indexes_to(std::array<std::atomic<std::uint32_t>, dp::kIndexSlots>* live) { live_ = live; }
   // Receiver indexes: (random << dp::kIndexSlotBits) | slot, unique among live handshakes and keypairs.
   std::uint32_t allocate_index(Peer& peer);
   void release_index(std::uint32_t index);
@@ -80,6 +82,10 @@ class PeerTable : public noise::PeerDirectory {
   std::map<crypto::PublicKey, Peer*> by_key_;
   std::unordered_map<std::uint32_t, Peer*> by_index_;
   std::vector<bool> slot_used_ = std::vector<bool>(dp::kIndexSlots, false);
+  std::array<std::atomic<std::uint32_t>, dp::kIndexSlots>* live_ = nullptr;
+  void publish_index(std::uint32_t slot, std::uint32_t index) {
+    if (live_ != nullptr) (*live_)[slot].store(index, std::memory_order_relaxed);
+  }
 };
 
 }  // namespace wg::ctl

@@ -20,7 +20,8 @@ namespace wg::dp {
   X(decrypted_packets, "transport packets authenticated and forwarded inside")                  \
   X(decrypted_bytes, "inner bytes forwarded inside")                                            \
   X(keepalives_received, "authenticated empty transport packets")                               \
-  X(to_control_handshake, "handshake messages handed to the control thread")                    \
+  X(to_control_handshake, "handshake initiations handed to the control thread")                 \
+  X(to_control_handshake_reply, "responses and cookie replies to our messages handed to control")  \
   X(to_control_local, "packets for the gateway's own addresses handed to the control thread")   \
   X(to_control_neighbor, "ARP and NDP handed to the control thread")                             \
   X(staged_for_handshake, "inner packets handed to control to wait for a handshake")            \
@@ -44,6 +45,7 @@ namespace wg::dp {
   X(drop_bad_length, "outside: handshake message of the wrong size")                            \
   X(drop_unknown_type, "outside: unknown WireGuard message type")                               \
   X(drop_unknown_index, "outside: transport for no current keypair")                            \
+  X(drop_reply_unknown_index, "outside: response or cookie reply naming no index of ours")       \
   X(drop_keypair_expired, "outside: transport under an expired keypair")                        \
   X(drop_bad_tag, "outside: transport that does not authenticate")                              \
   X(drop_replay, "outside: duplicate or too old counter")                                       \

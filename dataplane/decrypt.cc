@@ -138,9 +138,17 @@ void decrypt_burst(WorkerContext& ctx, std::span<rte_mbuf*> pkts) {
     const std::uint32_t msg_len = udp_len - kUdpLen;
     switch (noise::classify_message(msg, msg_len)) {
       case noise::MessageClass::kInitiation:
+        hand_to_control(ctx, m, Counter::to_control_handshake);
+        continue;
       case noise::MessageClass::kResponse:
       case noise::MessageClass::kCookieReply:
-        hand_to_control(ctx, m, Counter::to_control_handshake);
+        // Both name, as receiver, an index we handed out: a blind flood cannot, so these wait on a ring of
+        // their own and a flood of initiations never delays a handshake of ours.
+        if (t.is_live_index(noise::load_le32(msg + 4))) {
+          hand_to_control(ctx, m, Counter::to_control_handshake_reply);
+        } else {
+          drop(ctx, m, Counter::drop_reply_unknown_index);
+        }
         continue;
       case noise::MessageClass::kTruncated: drop(ctx, m, Counter::drop_truncated); continue;
       case noise::MessageClass::kBadLength: drop(ctx, m, Counter::drop_bad_length); continue;

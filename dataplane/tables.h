@@ -44,7 +44,8 @@ inline constexpr std::uint32_t kIndexSlots = 1u << kIndexSlotBits;
 // ring in WorkerShared::handoff_full.
 // X(name, reason counter (counters.h), depth, help)
 #define WG_DP_HANDOFFS(X)                                                                                   \
-  X(handshake, to_control_handshake, 1024, "handshake messages; its fill level alone means 'under load'") \
+  X(handshake, to_control_handshake, 1024, "initiations; its fill level alone means 'under load'")         \
+  X(handshake_reply, to_control_handshake_reply, 256, "responses and cookie replies to our own messages")   \
   X(neighbor, to_control_neighbor, 512, "ARP and NDP from either port")                                     \
   X(local, to_control_local, 512, "other packets for the gateway's own addresses (ICMP echo)")             \
   X(too_big, drop_too_big, 256, "inner packets over the MTU, answered with ICMP too-big")                  \
@@ -132,6 +133,13 @@ static_assert(sizeof(Event) % 4 == 0 && sizeof(Event) == 32);
 struct Tables {
   std::array<PeerSlot, kMaxPeers> peers;
   std::array<std::atomic<noise::Keypair*>, kIndexSlots> by_index{};
+  // Every receiver index control has handed out and not yet released (a handshake in progress or a live
+  // keypair), at its slot: a response or cookie reply naming any other index cannot answer anything of ours,
+  // so workers drop it, and those that do name one skip the queue of initiations, which a flood can fill.
+  std::array<std::atomic<std::uint32_t>, kIndexSlots> live_index{};
+  bool is_live_index(std::uint32_t index) const {
+    return index != 0 && live_index[index & (kIndexSlots - 1)].load(std::memory_order_relaxed) == index;
+  }
   // AllowedIPs, inner address -> peer id (the LPM next hop). Each family has two identical tables: workers
   // read the published one; control edits the spare, publishes it, waits for a grace period, then repeats
   // the edit on the other (control/route_table.h). A change is thus seen whole or not at all: a lookup

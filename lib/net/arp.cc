@@ -65,10 +65,10 @@ std::size_t build_arp_reply(std::span<std::uint8_t> out, const MacAddress& our_m
 }
 
 std::size_t build_arp_request(std::span<std::uint8_t> out, const MacAddress& our_mac, const IpAddress& our_ip,
-                              const IpAddress& target) {
+                              const IpAddress& target, const std::optional<MacAddress>& unicast) {
   if (out.size() < kArpBuiltFrameLen || !our_ip.is_v4() || !target.is_v4()) return 0;
   // Target hardware address zero, as Linux sends it; receivers ignore it in a request.
-  write_ethernet(out.data(), MacAddress::kBroadcast, our_mac, kEtherTypeArp);
+  write_ethernet(out.data(), unicast ? *unicast : MacAddress::kBroadcast, our_mac, kEtherTypeArp);
   write_arp(out.data() + kEthernetHeaderLen, kArpRequest, our_mac, our_ip, MacAddress{}, target);
   return pad_frame(out, kArpFrameLen);
 }

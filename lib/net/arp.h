@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 
 #include "lib/net/ethernet.h"
@@ -39,9 +40,10 @@ bool parse_arp(std::span<const std::uint8_t> frame, ArpInfo& out);
 // is too small or `request` is not an IPv4 request from a unicast MAC.
 std::size_t build_arp_reply(std::span<std::uint8_t> out, const MacAddress& our_mac, const ArpInfo& request);
 
-// Builds a broadcast request asking for `target`'s MAC, from our_ip/our_mac. Returns kArpBuiltFrameLen, or 0
-// if `out` is too small or an address is not IPv4.
+// Builds a request asking for `target`'s MAC, from our_ip/our_mac: broadcast, or sent to `unicast` alone to
+// check that the MAC we hold still answers (RFC 1122 2.3.2.1's unicast poll). Returns kArpBuiltFrameLen, or
+// 0 if `out` is too small or an address is not IPv4.
 std::size_t build_arp_request(std::span<std::uint8_t> out, const MacAddress& our_mac, const IpAddress& our_ip,
-                              const IpAddress& target);
+                              const IpAddress& target, const std::optional<MacAddress>& unicast = std::nullopt);
 
 }  // namespace wg::net

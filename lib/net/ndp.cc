@@ -135,7 +135,8 @@ std::size_t build_neighbor_advert(std::span<std::uint8_t> out, const MacAddress&
 }
 
 std::size_t build_neighbor_solicit(std::span<std::uint8_t> out, const MacAddress& our_mac,
-                                   const IpAddress& our_ip, const IpAddress& target) {
+                                   const IpAddress& our_ip, const IpAddress& target,
+                                   const std::optional<MacAddress>& unicast) {
   if (!is_v6(our_ip) || !is_v6(target) || is_multicast(target) || is_unspecified(target) ||
       is_multicast(our_ip)) {
     return 0;
@@ -143,10 +144,11 @@ std::size_t build_neighbor_solicit(std::span<std::uint8_t> out, const MacAddress
   const bool dad = is_unspecified(our_ip);
   const std::size_t len = kNdpFrameLen - (dad ? kNdpLinkAddrOptLen : 0);
   if (out.size() < len) return 0;
-  const IpAddress dst = solicited_node(target);
+  // Unicast (RFC 4861 7.3.3, neighbour unreachability detection): to the address itself at the MAC held.
+  const IpAddress dst = unicast && !dad ? target : solicited_node(target);
 
   std::uint8_t* frame = out.data();
-  write_ethernet(frame, multicast_mac(dst), our_mac, kEtherTypeIpv6);
+  write_ethernet(frame, unicast && !dad ? *unicast : multicast_mac(dst), our_mac, kEtherTypeIpv6);
   const std::size_t icmp_len = write_ndp(frame + kIcmpOffset, our_ip, dst, kNdpNeighborSolicit, 0, target,
                                          dad ? 0 : kNdpOptSourceLinkAddr, our_mac);
   write_ipv6_header(frame + kIpOffset, our_ip.bytes, dst.bytes, kProtoIcmpv6,

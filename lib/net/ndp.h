@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 
 #include "lib/net/ethernet.h"
@@ -64,9 +65,11 @@ std::size_t build_neighbor_advert(std::span<std::uint8_t> out, const MacAddress&
 // Builds an NS asking for `target`'s MAC, to its solicited-node address and that group's MAC, with a source
 // link-layer option. If our_ip is :: (our own DAD probe) the option is left out as RFC 4861 section 7.2.2
 // requires, and the frame is kNdpLinkAddrOptLen shorter. Returns the frame length, 0 if `out` is too small or
-// an address is not IPv6 or `target` is not a unicast address.
+// an address is not IPv6 or `target` is not a unicast address. With `unicast`, the NS goes to `target` itself
+// at that MAC (neighbour unreachability detection, RFC 4861 7.3.3): only the MAC we hold can answer.
 std::size_t build_neighbor_solicit(std::span<std::uint8_t> out, const MacAddress& our_mac,
-                                   const IpAddress& our_ip, const IpAddress& target);
+                                   const IpAddress& our_ip, const IpAddress& target,
+                                   const std::optional<MacAddress>& unicast = std::nullopt);
 
 // ff02::1:ffXX:XXXX with the low 24 bits of `v6` (RFC 4291 section 2.7.1).
 IpAddress solicited_node(const IpAddress& v6);

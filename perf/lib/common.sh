@@ -70,19 +70,36 @@ wait_log() {
   done
 }
 
-now_ns() { date +%s%N; }
+# wait_exit PID WHAT TIMEOUT: waits for PID (a child of this shell) to end, its exit status in WAIT_STATUS;
+# fails, naming WHAT, if it is still running after TIMEOUT seconds (a bare `wait` would wait for ever).
+wait_exit() {
+  local pid=$1 what=$2 timeout=$3
+  local end=$((SECONDS + timeout))
+  while kill -0 "$pid" 2>/dev/null; do
+    [ "$SECONDS" -lt "$end" ] || fail "$what (PID $pid) still running ${timeout}s after it was told to stop"
+    sleep 0.1
+  done
+  WAIT_STATUS=0
+  wait "$pid" 2>/dev/null || WAIT_STATUS=$?
+}
+
+# Time and CPU time, read by the shell itself where it can (no process to start: on a machine whose CPUs are
+# busy, every process the harness starts waits for a turn).
+now_ns() { local t=$EPOCHREALTIME; echo "${t//[!0-9]/}000"; }
 # CPU time of one thread (ns on CPU, from /proc/PID/task/TID/schedstat) and of a whole process (utime+stime
 # of all its threads, ns).
-thread_cpu_ns() { awk '{ print $1 }' "/proc/$1/task/$2/schedstat"; }
+thread_cpu_ns() { local ns _; read -r ns _ <"/proc/$1/task/$2/schedstat" && echo "$ns"; }
 process_cpu_ns() {
   awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); split($0, f, " "); printf "%.0f\n", (f[12] + f[13]) * 1e9 / hz }' \
     "/proc/$1/stat"
 }
 # thread_id PID COMM: the first thread of PID whose name is COMM (DPDK names its lcores rte-worker-N).
 thread_id() {
-  local t
+  local t c
   for t in /proc/"$1"/task/*; do
-    if [ "$(cat "$t/comm" 2>/dev/null)" = "$2" ]; then basename "$t"; return 0; fi
+    c=
+    read -r c 2>/dev/null <"$t/comm" || true
+    if [ "$c" = "$2" ]; then echo "${t##*/}"; return 0; fi
   done
   return 1
 }

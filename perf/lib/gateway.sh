@@ -116,36 +116,53 @@ fi
 for p in a b gen sink; do on_cleanup "rm -rf /var/run/dpdk/$prefix-$p"; done
 on_cleanup "rm -f $d/*.sock $d/*.fifo"
 
+# ---- priorities. Four busy pollers on two CPUs (plus whatever else the machine runs) leave a shell at the
+# same niceness a small share of a CPU, and every process it starts between two windows (curl, awk, taskset)
+# waits for its turn: on a busy CI machine a 1-second window then took 10 to 20 s of wall time and the stage ran
+# past its limit. So the stage's own steps run 5 nice levels above (when it may raise its priority), and
+# everything measured (wggate, testpmd) runs at the niceness the stage was started with, as before.
+base_nice=$(nice)
+if renice -n $((base_nice - 5)) -p $$ >/dev/null 2>&1; then
+  measured_nice=(nice -n 5)
+else
+  measured_nice=()
+  log "cannot raise the stage's own priority (renice); its snapshots may be slow on a busy machine"
+fi
+
 # ---- start: servers first (a memif client that finds no server does not retry)
 log "cores: control threads and testpmd main lcores on CPU $cpu_shared; windows: $layouts (measured CPU $measured)"
-spawn wggate-a "$GW_BIN" "${eal_common[@]}" -m 1024 --file-prefix "$prefix-a" --lcores "0@$cpu_shared,1@$cpu_a" \
-  --vdev "$(memif 0 server in $mac_a_in)" --vdev "$(memif 1 server mid $mac_a_out)" \
+spawn wggate-a "${measured_nice[@]}" "$GW_BIN" "${eal_common[@]}" -m 1024 --file-prefix "$prefix-a" \
+  --lcores "0@$cpu_shared,1@$cpu_a" --vdev "$(memif 0 server in $mac_a_in)" --vdev "$(memif 1 server mid $mac_a_out)" \
   -- --config "$d/a.conf" --verbose
 pid_a=$SPAWNED_PID
 wait_log "$pid_a" "$d/wggate-a.log" "listening on UDP" 60
-spawn wggate-b "$GW_BIN" "${eal_common[@]}" -m 1024 --file-prefix "$prefix-b" --lcores "0@$cpu_shared,1@$cpu_b" \
-  --vdev "$(memif 2 client mid $mac_b_out)" --vdev "$(memif 3 server out $mac_b_in)" \
+spawn wggate-b "${measured_nice[@]}" "$GW_BIN" "${eal_common[@]}" -m 1024 --file-prefix "$prefix-b" \
+  --lcores "0@$cpu_shared,1@$cpu_b" --vdev "$(memif 2 client mid $mac_b_out)" --vdev "$(memif 3 server out $mac_b_in)" \
   -- --config "$d/b.conf" --verbose
 pid_b=$SPAWNED_PID
 wait_log "$pid_b" "$d/wggate-b.log" "listening on UDP" 60
 
-# testpmd runs interactively, its commands written to a FIFO it reads as standard input (fd 7: gen, 8: sink).
+# testpmd runs interactively: its commands go into a FIFO it reads as standard input, its answers are read back
+# from its log. The stage holds each FIFO open read-write: that open never blocks (a write-only open waits for
+# a reader, for ever if testpmd died before opening its end), and tp_send checks that testpmd still runs before
+# each command. The logs are read through descriptors that stay open, by the shell itself (each line once, no
+# process per poll).
 mkfifo "$d/gen.fifo" "$d/sink.fifo"
 testpmd_common=(--port-topology=loop --total-num-mbufs=32768 --burst=32 --nb-cores=1 -i)
-spawn testpmd-gen stdbuf -oL sh -c 'exec "$@" <"$0"' "$d/gen.fifo" dpdk-testpmd "${eal_common[@]}" -m 512 \
-  --file-prefix "$prefix-gen" --lcores "0@$cpu_shared,1@$cpu_gen" --vdev "$(memif 0 client in $mac_gen)" \
-  -- "${testpmd_common[@]}" --rxq=1 --txq=2 --forward-mode=txonly --eth-peer="0,$mac_a_in" \
-  --tx-ip=10.71.0.2,10.72.0.2 --txpkts=78
+spawn testpmd-gen "${measured_nice[@]}" stdbuf -oL sh -c 'exec "$@" <"$0"' "$d/gen.fifo" dpdk-testpmd \
+  "${eal_common[@]}" -m 512 --file-prefix "$prefix-gen" --lcores "0@$cpu_shared,1@$cpu_gen" \
+  --vdev "$(memif 0 client in $mac_gen)" -- "${testpmd_common[@]}" --rxq=1 --txq=2 --forward-mode=txonly \
+  --eth-peer="0,$mac_a_in" --tx-ip=10.71.0.2,10.72.0.2 --txpkts=78
 pid_gen=$SPAWNED_PID
-exec 7>"$d/gen.fifo"
-spawn testpmd-sink stdbuf -oL sh -c 'exec "$@" <"$0"' "$d/sink.fifo" dpdk-testpmd "${eal_common[@]}" -m 512 \
-  --file-prefix "$prefix-sink" --lcores "0@$cpu_shared,1@$cpu_sink" --vdev "$(memif 0 client out $mac_sink)" \
-  -- "${testpmd_common[@]}" --rxq=2 --txq=2 --forward-mode=icmpecho
+spawn testpmd-sink "${measured_nice[@]}" stdbuf -oL sh -c 'exec "$@" <"$0"' "$d/sink.fifo" dpdk-testpmd \
+  "${eal_common[@]}" -m 512 --file-prefix "$prefix-sink" --lcores "0@$cpu_shared,1@$cpu_sink" \
+  --vdev "$(memif 0 client out $mac_sink)" -- "${testpmd_common[@]}" --rxq=2 --txq=2 --forward-mode=icmpecho
 pid_sink=$SPAWNED_PID
-exec 8>"$d/sink.fifo"
-on_cleanup "exec 7>&- 8>&-"
+exec {tp_w_gen}<>"$d/gen.fifo" {tp_w_sink}<>"$d/sink.fifo"
 wait_log "$pid_gen" "$d/testpmd-gen.log" "Checking link statuses" 60
 wait_log "$pid_sink" "$d/testpmd-sink.log" "Checking link statuses" 60
+exec {tp_r_gen}<"$d/testpmd-gen.log" {tp_r_sink}<"$d/testpmd-sink.log"
+tp_part_gen="" tp_part_sink=""
 for f in wggate-a wggate-b; do
   [ "$(grep -c 'memif_connect(): Connected' "$d/$f.log")" -ge 2 ] || wait_until 10 "$f's memif links" \
     sh -c "[ \$(grep -c 'memif_connect(): Connected' '$d/$f.log') -ge 2 ]"
@@ -158,47 +175,105 @@ tid_a=$(thread_id "$pid_a" rte-worker-1) || fail "no worker thread in wggate A"
 tid_b=$(thread_id "$pid_b" rte-worker-1) || fail "no worker thread in wggate B"
 tid_gen=$(thread_id "$pid_gen" rte-worker-1) || fail "no forwarding thread in testpmd gen"
 tid_sink=$(thread_id "$pid_sink" rte-worker-1) || fail "no forwarding thread in testpmd sink"
-echo "start" >&8
 
-# ---- measurement helpers
-# testpmd_stat FD LOG FIELD: sends "show port stats 0", waits for the answer, prints FIELD (RX-packets, TX-packets).
-testpmd_stat() {
-  local fd=$1 file=$2 field=$3 before
-  before=$(grep -c "NIC statistics for port 0" "$file" || true)
-  echo "show port stats 0" >&"$fd"
-  local end=$((SECONDS + 5))
-  until [ "$(grep -c "NIC statistics for port 0" "$file" || true)" -gt "$before" ] && \
-        [ "$(awk '/NIC statistics for port 0/ { n++ } n > '"$before"' && /######/ { e++ } END { print e + 0 }' "$file")" -ge 2 ]; do
-    [ "$SECONDS" -lt "$end" ] || { log "no answer from testpmd to 'show port stats' ($file)"; echo 0; return; }
+# ---- talking to testpmd (NAME is gen or sink)
+TP_WAIT=${PERF_TP_WAIT:-10}  # seconds testpmd has to answer a command
+# tp_send NAME COMMAND: one command line to testpmd NAME, which must still be running.
+tp_send() {
+  local pid_var=pid_$1 fd_var=tp_w_$1
+  kill -0 "${!pid_var}" 2>/dev/null || fail "testpmd $1 exited (log: $d/testpmd-$1.log)"
+  printf '%s\n' "$2" >&"${!fd_var}"
+}
+# tp_line NAME: the next whole line testpmd NAME printed, in TP_LINE; status 1 if there is none yet (a line
+# still being written is kept for the next call).
+tp_line() {
+  local fd_var=tp_r_$1 chunk
+  local -n part=tp_part_$1
+  if IFS= read -r -u "${!fd_var}" chunk; then
+    TP_LINE=$part$chunk
+    part=""
+    return 0
+  fi
+  part+=$chunk
+  return 1
+}
+# tp_drain NAME: skips what testpmd NAME printed so far (answers to stop/start/set).
+tp_drain() { while tp_line "$1"; do :; done; }
+# tp_stats NAME: waits (TP_WAIT seconds at most) for testpmd NAME's answer to "show port stats 0", already
+# sent; port 0's counters in TP_RX and TP_TX.
+tp_stats() {
+  local name=$1 pid_var=pid_$1 end=$((SECONDS + TP_WAIT)) in=0 rx="" tx=""
+  while :; do
+    while tp_line "$name"; do
+      case $TP_LINE in
+        *"NIC statistics for port 0"*) in=1 rx="" tx="" ;;
+        *RX-packets:*) [[ $in = 1 && $TP_LINE =~ RX-packets:\ *([0-9]+) ]] && rx=${BASH_REMATCH[1]} ;;
+        *TX-packets:*) [[ $in = 1 && $TP_LINE =~ TX-packets:\ *([0-9]+) ]] && tx=${BASH_REMATCH[1]} ;;
+        *"#####"*)
+          if [ "$in" = 1 ]; then
+            [ -n "$rx" ] && [ -n "$tx" ] || fail "testpmd $name: no RX-packets/TX-packets in its port statistics (log: $d/testpmd-$name.log)"
+            TP_RX=$rx TP_TX=$tx
+            return 0
+          fi ;;
+      esac
+    done
+    kill -0 "${!pid_var}" 2>/dev/null || fail "testpmd $name exited while answering 'show port stats 0' (log: $d/testpmd-$name.log)"
+    [ "$SECONDS" -lt "$end" ] || fail "testpmd $name did not answer 'show port stats 0' within ${TP_WAIT}s (log: $d/testpmd-$name.log)"
     sleep 0.02
   done
-  awk -v f="$field:" '/NIC statistics for port 0/ { v = "" } { for (i = 1; i < NF; i++) if ($i == f && v == "") v = $(i + 1) } END { print (v == "" ? 0 : v) }' \
-    <(awk '/NIC statistics for port 0/ { n++ } n > '"$before" "$file")
 }
-# scrape PORT PREFIX: worker 0's counters as PREFIX_name=value lines.
-scrape() {
-  curl -sf --max-time 5 "http://127.0.0.1:$1/metrics" | awk -v p="$2" '
-    /^wggate_/ && /worker="0"/ {
-      name = $1; sub(/\{.*/, "", name); sub(/^wggate_/, "", name); sub(/_total$/, "", name)
-      if (name == "drops") { r = $1; sub(/.*reason="/, "", r); sub(/".*/, "", r); name = "drop_" r }
-      if (name == "worker_phase_cycles") { r = $1; sub(/.*phase="/, "", r); sub(/".*/, "", r); name = "cycles_" r }
-      printf "%s_%s=%s\n", p, name, $2  # as text: mawk turns numbers above 2^31 into 6-digit floats
-    }'
+
+# ---- measurement helpers
+# scrape_start X PORT: fetches wggate X's metrics into $d/metrics-X in the background (bounded by curl itself);
+# scrape_wait X PORT: waits for it, failing with what went wrong.
+SCRAPE_WAIT=${PERF_SCRAPE_WAIT:-10}
+scrape_start() {
+  curl -sSf --max-time "$SCRAPE_WAIT" -o "$d/metrics-$1" "http://127.0.0.1:$2/metrics" 2>"$d/metrics-$1.err" &
+  printf -v "scrape_pid_$1" %s "$!"
 }
-# snap FILE: one consistent-enough view of every counter the window needs.
+scrape_wait() {
+  local pid_var=scrape_pid_$1 gw_var=pid_$1 st=0
+  wait "${!pid_var}" || st=$?
+  [ "$st" = 0 ] && return 0
+  kill -0 "${!gw_var}" 2>/dev/null || fail "wggate ${1^^} exited (log: $d/wggate-$1.log)"
+  fail "no metrics from wggate ${1^^} (http://127.0.0.1:$2/metrics, limit ${SCRAPE_WAIT}s): curl exit $st: $(tr '\n' ' ' <"$d/metrics-$1.err")"
+}
+# snap FILE: one consistent-enough view of every counter the window needs: the time, the two workers' CPU
+# time, worker 0's counters of both wggates (as a_name=value and b_name=value lines) and testpmd's port
+# counters, all asked for at once. Every part is bounded: a part that does not come fails the stage, naming it.
 snap() {
+  local f=$1 t0=$EPOCHREALTIME t a_cpu b_cpu _ st=0
+  tp_drain gen; tp_drain sink
+  t=${t0//[!0-9]/}000
+  read -r a_cpu _ <"/proc/$pid_a/task/$tid_a/schedstat" || fail "wggate A's worker thread is gone"
+  read -r b_cpu _ <"/proc/$pid_b/task/$tid_b/schedstat" || fail "wggate B's worker thread is gone"
+  scrape_start a "$port_a"; scrape_start b "$port_b"
+  tp_send gen "show port stats 0"; tp_send sink "show port stats 0"
+  scrape_wait a "$port_a"; scrape_wait b "$port_b"
+  tp_stats gen; local gen_tx=$TP_TX
+  tp_stats sink; local sink_rx=$TP_RX
   {
-    echo "t=$(now_ns)"
-    echo "a_cpu=$(thread_cpu_ns "$pid_a" "$tid_a")"
-    echo "b_cpu=$(thread_cpu_ns "$pid_b" "$tid_b")"
-    scrape "$port_a" a
-    scrape "$port_b" b
-    echo "gen_tx=$(testpmd_stat 7 "$d/testpmd-gen.log" TX-packets)"
-    echo "sink_rx=$(testpmd_stat 8 "$d/testpmd-sink.log" RX-packets)"
-  } >"$1"
+    echo "t=$t"
+    echo "a_cpu=$a_cpu"
+    echo "b_cpu=$b_cpu"
+    awk '
+      FNR == 1 { p = (++f == 1) ? "a" : "b" }
+      /^wggate_/ && /worker="0"/ {
+        name = $1; sub(/\{.*/, "", name); sub(/^wggate_/, "", name); sub(/_total$/, "", name)
+        if (name == "drops") { r = $1; sub(/.*reason="/, "", r); sub(/".*/, "", r); name = "drop_" r }
+        if (name == "worker_phase_cycles") { r = $1; sub(/.*phase="/, "", r); sub(/".*/, "", r); name = "cycles_" r }
+        if (name == "worker_polls") polls[p] = 1
+        printf "%s_%s=%s\n", p, name, $2  # as text: mawk turns numbers above 2^31 into 6-digit floats
+      }
+      END { for (i = 1; i <= 2; i++) { p = (i == 1) ? "a" : "b"; if (!(p in polls)) { print p > "/dev/stderr"; bad = 1 } }
+            exit bad }' "$d/metrics-a" "$d/metrics-b" 2>"$d/metrics.missing" || st=$?
+    echo "gen_tx=$gen_tx"
+    echo "sink_rx=$sink_rx"
+  } >"$f"
+  [ "$st" = 0 ] || fail "no worker 0 counters in the metrics of wggate $(tr 'ab\n' 'AB ' <"$d/metrics.missing")(kept in $d/metrics-a, $d/metrics-b)"
+  local ms=$(( (${EPOCHREALTIME//[!0-9]/} - ${t0//[!0-9]/}) / 1000 ))
+  [ "$ms" -lt 2000 ] || log "snapshot $(basename "$f") took ${ms} ms (a busy machine?)"
 }
-# delta S0 S1 KEY
-delta() { awk -F= -v k="$3" 'FNR == 1 { f++ } $1 == k { v[f] = $2 } END { printf "%.0f\n", v[2] - v[1] }' "$1" "$2"; }
 
 # Two CPUs cannot give four pollers a core each, and a worker starved of input makes a poor measurement (its
 # empty polls read rings another CPU writes, which costs more than the calibrated empty poll). So the measured
@@ -207,7 +282,7 @@ delta() { awk -F= -v k="$3" 'FNR == 1 { f++ } $1 == k { v[f] = $2 } END { printf
 # (decrypt window); encrypting costs less than decrypting, so B keeps up with A's half... mostly, see TX full.
 #   encrypt window: CPU 1 = A's worker + sink;  CPU 0 = gen + B's worker (+ both control threads, testpmd mains)
 #   decrypt window: CPU 1 = B's worker + gen;   CPU 0 = A's worker + sink
-pin() { taskset -pc "$1" "$2" >/dev/null; }
+pin() { taskset -pc "$1" "$2" >/dev/null || fail "cannot pin thread $2 to CPU $1"; }
 pin_layout() {  # pin_layout encrypt|decrypt|both
   case $1 in
     encrypt) pin "$measured" "$tid_a"; pin "$measured" "$tid_sink"; pin "$cpu_shared" "$tid_b"; pin "$cpu_shared" "$tid_gen" ;;
@@ -216,85 +291,98 @@ pin_layout() {  # pin_layout encrypt|decrypt|both
 }
 
 # ---- idle-poll cost, per worker, before any traffic: CPU ns per empty poll
+tp_send sink start
 snap "$d/cal0"; sleep "$CALIBRATE"; snap "$d/cal1"
-idle_a=$(calc "$(delta "$d/cal0" "$d/cal1" a_cpu) / $(delta "$d/cal0" "$d/cal1" a_worker_polls)")
-idle_b=$(calc "$(delta "$d/cal0" "$d/cal1" b_cpu) / $(delta "$d/cal0" "$d/cal1" b_worker_polls)")
+read -r idle_a idle_b < <(awk -F= 'FNR == 1 { f++ } { v[f, $1] = $2 }
+  function per(c, p) { return (v[2, p] - v[1, p] > 0) ? sprintf("%.6g", (v[2, c] - v[1, c]) / (v[2, p] - v[1, p])) : "none" }
+  END { print per("a_cpu", "a_worker_polls"), per("b_cpu", "b_worker_polls") }' "$d/cal0" "$d/cal1") ||
+  fail "no idle poll cost from the calibration snapshots $d/cal0 $d/cal1"
+[ "$idle_a" != none ] && [ "$idle_b" != none ] || fail "a worker made no polls during the ${CALIBRATE}s calibration (A: $idle_a, B: $idle_b ns per poll; see $d/cal0, $d/cal1)"
 log "idle poll cost: A ${idle_a} ns, B ${idle_b} ns"
 note "idle poll cost (calibrated before traffic): A ${idle_a} ns, B ${idle_b} ns per empty poll"
 
 set_size() {
-  echo "stop" >&7
+  tp_send gen stop
   if [ "$1" = imix ]; then
-    echo "set txpkts 78,0,0,0,0,0,0,512,0,0,0,844" >&7
-    echo "set txsplit rand" >&7
+    tp_send gen "set txpkts 78,0,0,0,0,0,0,512,0,0,0,844"
+    tp_send gen "set txsplit rand"
   else
-    echo "set txsplit off" >&7
-    echo "set txpkts $(($1 + 14))" >&7
+    tp_send gen "set txsplit off"
+    tp_send gen "set txpkts $(($1 + 14))"
   fi
-  echo "start" >&7
+  tp_send gen start
 }
 
-# report_direction S0 S1 SERIES SIZE RUN: the per-core and wall figures of one worker over one window.
-report_direction() {
-  local s0=$1 s1=$2 series=$3 size=$4 run=$5 w idle pk by done rx txfull cpu polls busy wall
-  if [ "$series" = encrypt ]; then
-    w=a idle=$idle_a pk=encrypted_packets by=encrypted_bytes done=tx_outside_packets rx=rx_inside_packets
-  else
-    w=b idle=$idle_b pk=decrypted_packets by=decrypted_bytes done=tx_inside_packets rx=rx_outside_packets
-  fi
-  wall=$(delta "$s0" "$s1" t)
-  local n_pk n_by n_done n_rx n_full n_cpu n_polls n_busy
-  n_pk=$(delta "$s0" "$s1" ${w}_$pk); n_by=$(delta "$s0" "$s1" ${w}_$by); n_done=$(delta "$s0" "$s1" ${w}_$done)
-  n_rx=$(delta "$s0" "$s1" ${w}_$rx); n_full=$(delta "$s0" "$s1" ${w}_drop_tx_full)
-  n_cpu=$(delta "$s0" "$s1" ${w}_cpu); n_polls=$(delta "$s0" "$s1" ${w}_worker_polls)
-  n_busy=$(delta "$s0" "$s1" ${w}_worker_busy_polls)
-  [ "$n_pk" -gt 0 ] || fail "$series: no packets in a ${DURATION}s window at size $size (see $d/*.log)"
-  # CPU time spent on real work: the thread's CPU time less its empty polls (at least 5% of it).
-  local busy_cpu
-  busy_cpu=$(awk -v c="$n_cpu" -v p="$n_polls" -v b="$n_busy" -v i="$idle" \
-    'BEGIN { v = c - (p - b) * i; if (v < 0.05 * c) v = 0.05 * c; printf "%.0f\n", v }')
-  result "$series" "$size" mpps_core "$run" "$(calc "$n_pk / $busy_cpu * 1e3")"
-  result "$series" "$size" gbps_core "$run" "$(calc "$n_by * 8 / $busy_cpu")"
-  result "$series" "$size" mpps_wall "$run" "$(calc "$n_done / $wall * 1e3")"
-  result "$series" "$size" gbps_wall "$run" "$(calc "$n_by * ($n_done / $n_pk) * 8 / $wall")"
-  result "$series" "$size" cpu_share "$run" "$(calc "$n_cpu / $wall")"
-  result "$series" "$size" busy_share "$run" "$(calc "$busy_cpu / $n_cpu")"
-  result "$series" "$size" burst "$run" "$(calc "$n_busy > 0 ? $n_rx / $n_busy : 0")"
-  result "$series" "$size" txfull_pct "$run" "$(calc "100 * $n_full / $n_pk")"
-  # Where the busy polls' time went (TSC, wggate's own phase counters): shares are right on a shared CPU.
-  local n_bc ph
-  n_bc=$(delta "$s0" "$s1" ${w}_worker_busy_cycles)
-  if [ "$n_bc" -gt 0 ]; then
-    local rest=100
-    for ph in rx crypto tx; do
-      local pct
-      pct=$(calc "100 * $(delta "$s0" "$s1" ${w}_cycles_$ph) / $n_bc")
-      result "$series" "$size" "share_$ph" "$run" "$pct"
-      rest=$(calc "$rest - $pct")
-    done
-    result "$series" "$size" share_other "$run" "$rest"
-  fi
-  log "$series $size run $run: $(calc "$n_pk / $busy_cpu * 1e3") Mpps per core," \
-    "$(calc "$n_done / $wall * 1e3") Mpps delivered, cpu share $(calc "$n_cpu / $wall"), busy $(calc "$busy_cpu / $n_cpu")," \
-    "tx full $(calc "100 * $n_full / $n_pk")%"
+# window_report S0 S1 LAYOUT SIZE RUN: the per-core and wall figures of the measured worker(s) over one window
+# and the chain's rates, all from one awk (on a busy machine every process started costs a turn on a CPU).
+#   per core: packets / (the thread's CPU time less its empty polls, at least 5% of it); wall: what left the
+#   worker's TX port per second; phases: wggate's TSC counters split the busy polls into rx, crypto, tx, other.
+window_report() {
+  local kind a b c e got=0
+  while IFS=$'\t' read -r kind a b c e; do
+    case $kind in
+      R) result "$a" "$4" "$b" "$5" "$c" ;;
+      L) log "$a" ;;
+      F) fail "$a (see $d/*.log, snapshots $1 $2)" ;;
+      D) got=1 ;;
+    esac
+  done < <(awk -F= -v layout="$3" -v size="$4" -v run="$5" -v idle_a="$idle_a" -v idle_b="$idle_b" -v dur="$DURATION" '
+    FNR == 1 { f++ }
+    { v[f, $1] = $2 }
+    function d(k) { return sprintf("%.0f", v[2, k] - v[1, k]) + 0 }
+    function g(x) { return sprintf("%.6g", x) }
+    function R(series, metric, value) { printf "R\t%s\t%s\t%s\n", series, metric, value }
+    function direction(series,   w, idle, pk, by, dn, rx, n_pk, n_by, n_done, n_rx, n_full, n_cpu, n_polls, n_busy, busy_cpu, wall, n_bc, rest, pct, i, ph) {
+      if (series == "encrypt") { w = "a_"; idle = idle_a; pk = "encrypted_packets"; by = "encrypted_bytes"; dn = "tx_outside_packets"; rx = "rx_inside_packets" }
+      else { w = "b_"; idle = idle_b; pk = "decrypted_packets"; by = "decrypted_bytes"; dn = "tx_inside_packets"; rx = "rx_outside_packets" }
+      wall = d("t")
+      n_pk = d(w pk); n_by = d(w by); n_done = d(w dn); n_rx = d(w rx); n_full = d(w "drop_tx_full")
+      n_cpu = d(w "cpu"); n_polls = d(w "worker_polls"); n_busy = d(w "worker_busy_polls")
+      if (n_pk <= 0) { printf "F\t%s: no packets in a %ss window at size %s\n", series, dur, size; return 0 }
+      busy_cpu = n_cpu - (n_polls - n_busy) * idle
+      if (busy_cpu < 0.05 * n_cpu) busy_cpu = 0.05 * n_cpu
+      busy_cpu = sprintf("%.0f", busy_cpu) + 0
+      if (busy_cpu <= 0 || wall <= 0) { printf "F\t%s: the worker got no CPU time in a %ss window at size %s\n", series, dur, size; return 0 }
+      R(series, "mpps_core", g(n_pk / busy_cpu * 1e3))
+      R(series, "gbps_core", g(n_by * 8 / busy_cpu))
+      R(series, "mpps_wall", g(n_done / wall * 1e3))
+      R(series, "gbps_wall", g(n_by * (n_done / n_pk) * 8 / wall))
+      R(series, "cpu_share", g(n_cpu / wall))
+      R(series, "busy_share", g(busy_cpu / n_cpu))
+      R(series, "burst", g(n_busy > 0 ? n_rx / n_busy : 0))
+      R(series, "txfull_pct", g(100 * n_full / n_pk))
+      n_bc = d(w "worker_busy_cycles")
+      if (n_bc > 0) {
+        rest = 100
+        split("rx crypto tx", ph, " ")
+        for (i = 1; i <= 3; i++) {
+          pct = g(100 * d(w "cycles_" ph[i]) / n_bc)
+          R(series, "share_" ph[i], pct)
+          rest = g(rest - pct)
+        }
+        R(series, "share_other", rest)
+      }
+      printf "L\t%s %s run %s: %s Mpps per core, %s Mpps delivered, cpu share %s, busy %s, tx full %s%%\n", series, size, run,
+        g(n_pk / busy_cpu * 1e3), g(n_done / wall * 1e3), g(n_cpu / wall), g(busy_cpu / n_cpu), g(100 * n_full / n_pk)
+      return 1
+    }
+    END {
+      if (layout == "encrypt" || layout == "both") if (!direction("encrypt")) exit
+      if (layout == "decrypt" || layout == "both") if (!direction("decrypt")) exit
+      # The whole chain, as testpmd saw it: what the sink received (and the generator sent) per second of wall time.
+      R("chain-" layout, "mpps_wall", g(d("sink_rx") / d("t") * 1e3))
+      R("chain-" layout, "gen_mpps_wall", g(d("gen_tx") / d("t") * 1e3))
+      print "D"
+    }' "$1" "$2")
+  [ "$got" = 1 ] || fail "the report of window $3 $4 run $5 came out incomplete (snapshots $1 $2)"
 }
 
 window() {  # window LAYOUT SIZE RUN
-  local layout=$1 size=$2 run=$3
+  local layout=$1 size=$2 run=$3 s="$d/snap-$2-$1-$3"
   pin_layout "$layout"
   sleep "$WARMUP"
-  snap "$d/w0"; sleep "$DURATION"; snap "$d/w1"
-  cp "$d/w0" "$d/snap-$size-$layout-$run.0"; cp "$d/w1" "$d/snap-$size-$layout-$run.1"
-  case $layout in
-    encrypt) report_direction "$d/w0" "$d/w1" encrypt "$size" "$run" ;;
-    decrypt) report_direction "$d/w0" "$d/w1" decrypt "$size" "$run" ;;
-    both) report_direction "$d/w0" "$d/w1" encrypt "$size" "$run"
-          report_direction "$d/w0" "$d/w1" decrypt "$size" "$run" ;;
-  esac
-  local wall; wall=$(delta "$d/w0" "$d/w1" t)
-  # The whole chain, as testpmd saw it: what the sink received per second of wall time.
-  result "chain-$layout" "$size" mpps_wall "$run" "$(calc "$(delta "$d/w0" "$d/w1" sink_rx) / $wall * 1e3")"
-  result "chain-$layout" "$size" gen_mpps_wall "$run" "$(calc "$(delta "$d/w0" "$d/w1" gen_tx) / $wall * 1e3")"
+  snap "$s.0"; sleep "$DURATION"; snap "$s.1"
+  window_report "$s.0" "$s.1" "$layout" "$size" "$run"
 }
 
 for size in $SIZES; do
@@ -312,18 +400,31 @@ note "memory: $mem_note, -m 1024 per wggate, -m 512 per testpmd; memif rings 2^$
 # 22.11's memif does not fence its datapath against a disconnect: seen here as a segfault of the surviving
 # wggate's worker in librte_net_memif). So: testpmd stops forwarding first (its lcores stop polling), then both
 # wggates are stopped together (their workers leave the loop at the signal, before either closes a port), then
-# testpmd quits. A wggate that still dies of a signal here is noted, not counted as a failed measurement.
-echo "stop" >&7; echo "stop" >&8; sleep 0.3
+# testpmd quits. A process that still dies of a signal here is noted, not counted as a failed measurement; one
+# that does not exit in time fails the stage (and is killed by the cleanup).
+tp_send gen stop; tp_send sink stop; sleep 0.3
 kill "$pid_a" "$pid_b"
 for x in a b; do
   pid_var=pid_$x
-  if wait "${!pid_var}"; then :; else
-    st=$?
+  wait_exit "${!pid_var}" "wggate ${x^^} (stopped with SIGTERM)" 30
+  st=$WAIT_STATUS
+  if [ "$st" != 0 ]; then
     [ "$st" -gt 128 ] || fail "wggate $x exited with status $st (see $d/wggate-$x.log)"
     note "wggate $x died of signal $((st - 128)) at shutdown (the memif disconnect race above; measurements unaffected)"
     log "wggate $x died of signal $((st - 128)) at shutdown"
   fi
 done
-echo "quit" >&7; echo "quit" >&8
-wait "$pid_gen" "$pid_sink" || true
+for x in gen sink; do
+  pid_var=pid_$x
+  if kill -0 "${!pid_var}" 2>/dev/null; then tp_send "$x" quit; fi
+done
+for x in gen sink; do
+  pid_var=pid_$x
+  wait_exit "${!pid_var}" "testpmd $x (told to quit)" 30
+  st=$WAIT_STATUS
+  if [ "$st" -gt 128 ]; then
+    note "testpmd $x died of signal $((st - 128)) at shutdown (its memif peer had gone; measurements unaffected)"
+    log "testpmd $x died of signal $((st - 128)) at shutdown"
+  fi
+done
 log "done"

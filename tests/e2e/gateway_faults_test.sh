@@ -6,10 +6,10 @@
 #      never more than 75 % in use; the staged total stays within its budget, whose refusals are counted;
 #   2. a UAPI client that sends a byte every 150 ms and never finishes, for 60 s: the tunnel and the
 #      gateway's own address answer >= 9/10, `wg show` answers, a re-handshake forced by the peer completes
-#      within 6 s, and the control loop keeps its pace: no pass more than 1 s after the previous one, and
-#      passes more than 20 ms apart no more often than in a window of the same traffic without the client
-#      (on a shared 2-CPU machine the scheduler alone makes a few; a control thread that waited on the client
-#      would make one gap of the whole minute);
+#      within 6 s, and no pass of the control loop stalls (sleeps or blocks) for more than 20 ms
+#      (wggate_control_loop_stall_seconds: the gap between passes less the time the thread ran or waited for
+#      a CPU, so that what the scheduler does on a shared 2-CPU machine is not counted against the gateway;
+#      the wall-clock gaps are reported beside it);
 #   3. frames on the inside to a MAC that is not the gateway's: none tunneled, all counted;
 #   4. an ICMP echo flood (>= 20,000/s) at the outside address: the under-load state is never entered and
 #      the tunnel answers >= 9/10.
@@ -68,10 +68,14 @@ spawn fanout ip netns exec "$ns_client" python3 "$traffic" udp-fanout 10.100 0 "
 fanout=$SPAWNED_PID
 spawn fanout-noep ip netns exec "$ns_client" python3 "$traffic" udp-fanout 10.101 0 5 50 5 10
 sleep 2  # the burst is in flight: from here the pool and the staging budget are under pressure
-n=$(ip netns exec "$ns_client" ping -n -c 50 -i 1 -W 3 10.62.0.1 | awk '/received/ { for (i = 1; i < NF; i++) if ($(i + 1) ~ /^received/) print $i }')
+ip netns exec "$ns_client" ping -n -c 50 -i 1 -W 3 10.62.0.1 > "$E2E_TMP/healthy-ping.txt" 2>&1 || true
+n=$(awk '/received/ { for (i = 1; i < NF; i++) if ($(i + 1) ~ /^received/) print $i }' "$E2E_TMP/healthy-ping.txt")
 wait_for $((PHASE_SECONDS + 30)) "the offline-site traffic to end" exited "$fanout"
 kill "$sampler" 2>/dev/null || true
-log "  healthy peer: $n of 50 pings answered; datagrams sent: $(tail -n 1 "$E2E_TMP/fanout.log")"
+log "  healthy peer: $n of 50 pings answered; datagrams sent: $(tail -n 1 "$E2E_TMP/fanout.log");" \
+    "lost by the ports (imissed, rx_nombuf): $(scrape | awk '/^wggate_port_(imissed|rx_nombuf)_total/ { printf "%s=%s ", $1, $2 }')"
+[ "${n:-0}" -ge 49 ] || log "  missing echo replies: $(awk '/icmp_seq/ { sub(/.*icmp_seq=/, ""); sub(/ .*/, ""); seen[$0] = 1 }
+                                    END { for (i = 1; i <= 50; i++) if (!seen[i]) printf "%d ", i }' "$E2E_TMP/healthy-ping.txt")"
 [ "${n:-0}" -ge 49 ] || fail "offline-sites: the healthy peer answered only ${n:-0} of 50 pings"
 read -r max_use cap max_staged budget < <(awk '$2 > 0 { if ($1 > u) u = $1; c = $2; if ($3 > s) s = $3; b = $4 }
                                              END { print u + 0, c + 0, s + 0, b + 0 }' "$E2E_TMP/samples.txt")
@@ -86,20 +90,12 @@ pass "offline-sites ($n/50 pings; pool at most $max_use/$cap; staged at most $ma
 
 # --- 2. a slow UAPI client ---------------------------------------------------------------------------------------
 log "scenario slow-uapi: a client sends one byte every 150 ms for ${PHASE_SECONDS}s and never finishes"
-# Passes of the control loop more than 20 ms (gaps) or 1 s (long_gaps) after the previous one, so far.
-gaps() { scrape | awk '/^wggate_control_loop_gap_seconds_bucket/ && /le="0.02"/ { a = $2 }
-                       /^wggate_control_loop_gap_seconds_count/ { c = $2 } END { print c - a }'; }
-long_gaps() { scrape | awk '/^wggate_control_loop_gap_seconds_bucket/ && /le="1"/ { a = $2 }
-                            /^wggate_control_loop_gap_seconds_count/ { c = $2 } END { print c - a }'; }
-# The gaps the scheduler makes on its own: the same pings and `wg show`, without the slow client.
-base_before=$(gaps)
-timeout 5 wg show "$gw_name" >/dev/null || fail "slow-uapi: wg show did not answer within 5 s (baseline)"
-ping_replies "$ns_client" 10 10.62.0.1 >/dev/null
-ping_replies "$ns_client" 10 10.61.0.1 >/dev/null
-sleep $((PHASE_SECONDS / 3))
-base=$(($(gaps) - base_before))
-long_before=$(long_gaps)
-slow_before=$(gaps)
+# over HISTOGRAM LE: passes of the control loop so far whose gap (or stall) exceeded LE seconds.
+over() { scrape | awk -v h="wggate_control_loop_$1_seconds" -v le="le=\"$2\"" '
+           index($1, h "_bucket") == 1 && index($1, le) { a = $2 } index($1, h "_count") == 1 { c = $2 }
+           END { print c - a }'; }
+stall_before=$(over stall 0.02)
+gap_before=$(over gap 0.02)
 spawn slow-uapi python3 "$traffic" slow-uapi "/var/run/wireguard/$gw_name.sock" "$PHASE_SECONDS" 0.15
 slow=$SPAWNED_PID
 sleep 1
@@ -118,19 +114,17 @@ wait_for 6 "slow-uapi: a re-handshake forced by the peer (within 6 s)" \
   ip netns exec "$ns_remote" ping -n -c 1 -W 1 10.61.0.2
 took=$(python3 -c "import sys; print('%.2f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$start" "$(date +%s.%N)")
 wait_for $((PHASE_SECONDS + 10)) "the slow UAPI client to end" exited "$slow"
-slow_after=$(gaps)
-over=$((slow_after - slow_before))
-long=$(($(long_gaps) - long_before))
+stalls=$(($(over stall 0.02) - stall_before))
+gaps=$(($(over gap 0.02) - gap_before))
 timeouts=$(metric 'wggate_uapi_timeout_total{device="'"$gw_name"'"}')
 maxgap=$(metric 'wggate_control_loop_gap_max_seconds{device="'"$gw_name"'"}')
-log "  tunnel $n/10, gateway $m/10, re-handshake in ${took}s; control gaps over 20 ms: $over in ${PHASE_SECONDS}s" \
-    "with the client, $base in $((PHASE_SECONDS / 3))s without; over 1 s: $long; longest since start ${maxgap}s;" \
-    "slow client cut off $timeouts times"
+maxstall=$(metric 'wggate_control_loop_stall_max_seconds{device="'"$gw_name"'"}')
+log "  tunnel $n/10, gateway $m/10, re-handshake in ${took}s; passes of the control loop stalled over 20 ms:" \
+    "$stalls (longest stall since start ${maxstall}s); wall-clock gaps over 20 ms: $gaps (longest ${maxgap}s," \
+    "the scheduler's share included); slow client cut off $timeouts times"
 [ "${timeouts:-0}" -gt 0 ] || fail "slow-uapi: the slow client was never cut off (wggate_uapi_timeout_total)"
-[ "$long" -eq 0 ] || fail "slow-uapi: $long passes of the control loop came more than 1 s after the previous one"
-[ "$over" -le $((3 * base + 3)) ] \
-  || fail "slow-uapi: $over control gaps over 20 ms with the slow client, against $base without it"
-pass "slow-uapi (tunnel $n/10, gateway $m/10, re-handshake ${took}s, control gaps over 20 ms: $over, baseline $base)"
+[ "$stalls" -eq 0 ] || fail "slow-uapi: $stalls passes of the control loop slept or blocked for more than 20 ms"
+pass "slow-uapi (tunnel $n/10, gateway $m/10, re-handshake ${took}s, no control stall over 20 ms)"
 
 # --- 3. frames for another host on the inside --------------------------------------------------------------------
 log "scenario foreign-mac: 20 frames to 02:de:ad:be:ef:01 carrying UDP to the remote; then 5 to the gateway's MAC"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Nothing on the network can stall the gateway (issue 12): two floods from the outside segment, against the
+# Nothing on the network can stall the gateway (issue 12): two attacks from the outside segment, against the
 # real wireguard-go. Topology: gateway_lib.sh's, with the outside segment made a Linux bridge (in the router
 # namespace) joining wggate, the on-link remote and a router that is wggate's OutsideGateway; behind the
 # router, on its own subnet, a second wireguard-go peer (off-link):
@@ -9,20 +9,24 @@
 #                                                     |
 #                                                   [off] wireguard-go 172.31.62.2, tunnel 10.64.0.1 (off-link)
 #
-#   1. hs-flood: handshake initiations with a VALID mac1 for wggate's key (mac2 empty), >= 20,000/s for
-#      FLOOD_SECONDS, from spoofed sources in 198.18.0.0/15 (random ports) sent by the router as if it forwarded
-#      them (wggate's cookie replies to them die in the router's black hole). During it: the off-link and
-#      the on-link peer, each told to forget its session, complete a fresh handshake within 12 s (a ping
-#      from the peer's side gets through and its latest handshake is newer); an established tunnel (client
-#      -> on-link remote, 200 pings 50 ms apart) loses <= 2 %. The flood is checked to be what it claims:
-#      the sender reached 20,000/s, wggate went under load, reason="cookie_required" grew and
-#      reason="invalid_mac" did not (mac1 valid).
-#   2. arp-spoof: the remote host sends unsolicited ARP replies "OutsideGateway is at <bogus MAC>" to
-#      wggate's MAC, 10/s for ARP_SECONDS, while the client pings the off-link peer every 0.1 s. The control
-#      thread (wggate's main thread) uses < 20 % of a CPU more than in the same time just before the
-#      attack, and the off-link tunnel answers again within 1 s after the last spoofed ARP.
+#   1. hs-flood: handshake initiations with a VALID mac1 for wggate's key (no mac2), >= 20,000/s in all for
+#      FLOOD_SECONDS from FLOOD_SENDERS processes on the router, spoofed from 198.18.0.0/15 with random ports
+#      as if the router forwarded them (wggate's cookie replies to them die in the router's black hole).
+#      Once wggate is under load: the off-link and then the on-link peer, each told to forget its session,
+#      complete a fresh handshake within 12 s (a ping from the peer's side is answered and its latest
+#      handshake moved); meanwhile an established tunnel (client -> on-link remote, 200 pings 50 ms apart)
+#      loses <= 2 %. The flood is checked to be what it claims: the senders reached 20,000/s, wggate went
+#      under load, reason="cookie_required" grew and reason="invalid_mac" did not (mac1 valid). Printed for
+#      diagnosis: what wggate received and refused (full handshake ring), the rejection reasons, the CPU the
+#      control and worker threads got (and waited for), loop gaps, and each peer's handshake messages as
+#      captured at wggate's port.
+#   2. arp-spoof: the remote host (not the router) sends unsolicited ARP replies "OutsideGateway is at
+#      <bogus MAC>" to wggate's MAC, 10/s for ARP_SECONDS, while the client pings the off-link peer every
+#      0.1 s. The control thread (wggate's main thread) uses < 20 % of a CPU more than in the same time just
+#      before the attack, and the off-link tunnel answers again within 1 s after the last spoofed ARP. How
+#      the tunnel fared during the attack, and how often wggate believed the bogus MAC, is printed.
 # The scenarios are independent: a failed check is reported and the next scenario still runs; the test
-# fails at the end with every failed check listed. KEEP_LOGS=DIR copies the run's logs and metric
+# fails at the end with every failed check listed. KEEP_LOGS=DIR copies the run's logs, captures and metric
 # snapshots there at exit.
 # Usage: gateway_flood_test.sh BUILD_DIR
 set -euo pipefail
@@ -139,6 +143,7 @@ log "scenario hs-flood: valid-mac1 initiations at $FLOOD_RATE/s for ${FLOOD_SECO
     "sent by the router"
 flood_failures=${#failures[@]}
 worker_tid=$(grep -l '^rte-worker' "/proc/$gw_pid/task/"*/comm | head -n 1 | awk -F/ '{ print $5 }')
+[ -n "$worker_tid" ] || fail "setup: wggate has no thread named rte-worker-*"
 # The legitimate peers' UDP as it enters and leaves wggate (the flood's sources are filtered out in the kernel).
 start_capture legit "$ns_router" brp-gw udp and '(' host 172.31.61.2 or host 172.31.62.2 ')'
 legit_cap=$SPAWNED_PID
@@ -189,12 +194,13 @@ force_handshake() {
   hs_start=$(now_s)
   spawn "fresh-$name" ip netns exec "$ns" ping -n -D -i 0.2 -W 1 -w "$HS_LIMIT" "$target"
   pid=$SPAWNED_PID
+  first_reply() { awk '/bytes from/ { print substr($1, 2, length($1) - 2); exit }' "$E2E_TMP/fresh-$name.log" 2>/dev/null || true; }
   while [ -z "$first" ]; do
-    first=$(awk '/bytes from/ { print substr($1, 2, length($1) - 2); exit }' "$E2E_TMP/fresh-$name.log")
+    first=$(first_reply)
     exited "$pid" && break
     sleep 0.1
   done
-  [ -n "$first" ] || first=$(awk '/bytes from/ { print substr($1, 2, length($1) - 2); exit }' "$E2E_TMP/fresh-$name.log")
+  [ -n "$first" ] || first=$(first_reply)
   kill "$pid" 2>/dev/null || true
   after=$(wg_latest_handshake "$ns" "$ifc" "$gw_pub")
   hs_took=""
@@ -202,7 +208,9 @@ force_handshake() {
   local running; running=$(flooding && echo yes || echo no)
   if [ -z "$hs_took" ] || awk "BEGIN { exit !($hs_took > $HS_LIMIT) }"; then
     soft_fail "hs-flood: the $name peer did not complete a fresh handshake within ${HS_LIMIT}s: no ping from its" \
-              "side answered (latest handshake before ${before:-0}, now ${after:-0}; flood still running: $running)"
+              "side answered (latest handshake before ${before:-0}, now ${after:-0}; flood still running: $running;" \
+              "ping said: $(grep -v '^PING\|^$' "$E2E_TMP/fresh-$name.log" | paste -sd ' ' -))"
+    log "  $name peer's routes: $(ip -n "$ns" route show | paste -sd ';' -); links: $(ip -n "$ns" -br link | paste -sd ';' -)"
     hs_took=""
   elif [ "${after:-0}" -le "${before:-0}" ]; then
     soft_fail "hs-flood: the $name peer's ping answered after ${hs_took}s but its latest handshake did not move" \
@@ -295,7 +303,7 @@ for peer in off-link:172.31.62.2:"$hs_off_start" on-link:172.31.61.2:"$hs_on_sta
       "$(hs_timeline "$pip" "$pstart" | head -n 12 | paste -sd ';' -)"
 done
 [ "${flood_rate:-0}" -ge 20000 ] ||
-  soft_fail "hs-flood: the sender reached only ${flood_rate:-0}/s (< 20,000/s): ${flood_line:-no summary}"
+  soft_fail "hs-flood: the senders reached only ${flood_rate:-0}/s (< 20,000/s): ${flood_line:-no summary}"
 [ "$r_cookie" -gt 0 ] || soft_fail "hs-flood: no cookie_required rejection (under load $loaded/$samples samples)"
 [ "$entered" -gt 0 ] || soft_fail "hs-flood: wggate never went under load"
 [ "$r_mac" -le 10 ] ||

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <vector>
 
 #include "tests/lib/hex.h"
@@ -110,6 +112,21 @@ TEST(Arp, RoundTrip) {
   EXPECT_EQ(rep.sender_ip, ip("10.9.8.1"));
   EXPECT_EQ(rep.target_mac, host);
   EXPECT_EQ(rep.target_ip, ip("10.9.8.7"));
+}
+
+// A verification asks the MAC we hold, not the whole segment: only the Ethernet destination differs.
+TEST(Arp, UnicastRequestGoesToTheMacHeld) {
+  const MacAddress held{{0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc}};
+  std::vector<std::uint8_t> bcast(kArpBuiltFrameLen), ucast(kArpBuiltFrameLen);
+  ASSERT_EQ(build_arp_request(bcast, kMac1, ip("192.0.2.1"), ip("192.0.2.2")), kArpBuiltFrameLen);
+  ASSERT_EQ(build_arp_request(ucast, kMac1, ip("192.0.2.1"), ip("192.0.2.2"), held), kArpBuiltFrameLen);
+  EXPECT_EQ(MacAddress::from(ucast.data()), held);
+  EXPECT_EQ(MacAddress::from(bcast.data()), MacAddress::kBroadcast);
+  EXPECT_TRUE(std::equal(bcast.begin() + 6, bcast.end(), ucast.begin() + 6));
+  ArpInfo req;
+  ASSERT_TRUE(parse_arp(ucast, req));
+  EXPECT_EQ(req.op, kArpRequest);
+  EXPECT_EQ(req.target_ip, ip("192.0.2.2"));
 }
 
 TEST(Arp, EveryTruncationRefused) {

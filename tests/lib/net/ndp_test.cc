@@ -91,6 +91,20 @@ TEST(Ndp, BuildsWhatLinuxSends) {
   EXPECT_EQ(hex(std::span(out).first(kNdpFrameLen)), kLinuxNa);
 }
 
+// Neighbour unreachability detection (RFC 4861 7.3.3): the NS goes to the address itself at the MAC held.
+TEST(Ndp, UnicastSolicitGoesToTheAddressAtTheMacHeld) {
+  const MacAddress held{{0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc}};
+  std::vector<std::uint8_t> frame(kNdpFrameLen);
+  ASSERT_EQ(build_neighbor_solicit(frame, kMac1, ip("2001:db8::1"), ip("2001:db8::2"), held), kNdpFrameLen);
+  expect_checksum_ok(frame);
+  EXPECT_EQ(MacAddress::from(frame.data()), held);
+  NdpInfo ns;
+  ASSERT_TRUE(parse_ndp(frame, ns));
+  EXPECT_EQ(ns.dst, ip("2001:db8::2"));
+  EXPECT_EQ(ns.target, ip("2001:db8::2"));
+  EXPECT_EQ(ns.lladdr, kMac1);
+}
+
 TEST(Ndp, RoundTrip) {
   const MacAddress gw{{0x52, 0x54, 0x00, 0x12, 0x34, 0x56}};
   const MacAddress host{{0x00, 0x1b, 0x21, 0xab, 0xcd, 0xef}};
