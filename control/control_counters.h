@@ -26,6 +26,7 @@ namespace wg::ctl {
   X(under_load_entered, "times the control thread entered the under-load state")                  \
   X(neighbor_claims_disputed, "ARP/NDP claims of another MAC for a known address, verified not believed") \
   X(neighbors_refused, "addresses not added to a full neighbour table (2048 per port)")             \
+  X(log_lines_dropped, "log lines dropped because 4096 were waiting to be written (stdout blocked)") \
   X(uapi_requests, "UAPI requests (wg show, wg set, ...) answered")                                \
   X(uapi_timeout, "UAPI clients cut off at their deadline (5 s for the whole exchange)")           \
   X(uapi_too_large, "UAPI requests refused for exceeding 1 MiB")                                   \

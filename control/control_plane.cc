@@ -180,14 +180,14 @@ bool ControlPlane::drain_handoffs(MonoTime now) {
       any |= drain_initiations(now);
       continue;
     }
-    const unsigned budget = kind == dp::Handoff::handshake_reply ? kNoiseStepsPerPass : kDrainBurst;
+    const unsigned budget = kind == dp::Handoff::handshake_known ? kNoiseStepsPerPass : kDrainBurst;
     const unsigned n = rte_ring_sc_dequeue_burst(tables_.handoff[h], reinterpret_cast<void**>(pkts), budget, nullptr);
     any |= n > 0;
     for (unsigned i = 0; i < n; ++i) {
       rte_mbuf* m = pkts[i];
       switch (kind) {
         case dp::Handoff::handshake:
-        case dp::Handoff::handshake_reply: handle_handshake(m, now); break;
+        case dp::Handoff::handshake_known: handle_handshake(m, now); break;
         case dp::Handoff::neighbor: handle_neighbor(m, now); break;
         case dp::Handoff::local: handle_local(m); break;
         case dp::Handoff::too_big: answer_too_big(m); break;
@@ -297,6 +297,7 @@ void ControlPlane::tick(MonoTime now) {
     next_expire_ = now + 1s;
   }
   counters_.set(CtlGauge::staged_packets, static_cast<double>(staging_.total()));
+  counters_.set_count(CtlCounter::log_lines_dropped, log_lines_dropped());
   counters_.set(CtlGauge::staging_budget, static_cast<double>(staging_.budget()));
   counters_.set(CtlGauge::held_packets, static_cast<double>(held_count_));
   counters_.set(CtlGauge::held_budget, dp::kHeldBudget);
@@ -359,10 +360,11 @@ void ControlPlane::reload_config() {
 
 void ControlPlane::run() {
   LoopPace pace;  // on this thread: it reads this thread's scheduler statistics
+  start_async_log();  // from here a log line never makes the loop wait on stdout
   while (!stop_.load(std::memory_order_relaxed)) {
-    // Control's own queue pair, polled as a worker polls its own (own_ctx_.id == control_queue_). Control is
-    // the writer of everything published, so it needs no QSBR registration to read it.
-    bool busy = dp::poll_once(own_ctx_);
+    // Control's RX queue is polled by worker 0 (dp::WorkerContext::extra_rx_queue): no data packet waits on
+    // this loop. Control transmits its own frames on its TX queue.
+    bool busy = false;
     MonoTime now = mono_now();
     busy |= drain_handoffs(now);
     busy |= drain_awaiting_neighbor();
@@ -389,6 +391,7 @@ void ControlPlane::run() {
     }
     if (!busy) usleep(200);  // idle: give the core back (the control thread may share it)
   }
+  stop_async_log();  // everything logged is written before main prints the counters
 }
 
 }  // namespace wg::ctl

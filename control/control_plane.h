@@ -1,7 +1,7 @@
 // The control thread (main lcore): handshakes, timers, neighbours, staging, publication to the workers.
 //
 // Loop, each pass (then a short sleep when idle: the thread never spins, so it can share a core):
-//   1. control's own queue pair, polled with the workers' code (dp::poll_once)
+//   1. (control's RX queue is polled by worker 0; control only transmits on its TX queue)
 //   2. the hand-off rings from the workers, one per reason (dataplane/tables.h, WG_DP_HANDOFFS), each with a
 //      bounded share of the pass: handshake messages (handshakes.cc), ARP/NDP and traffic for our addresses
 //      (local.cc), packets over the MTU (ICMP too-big), packets for peers without a session (staged)
@@ -141,6 +141,8 @@ class ControlPlane {
   // Frees what every worker has moved past since it was retired; true if it freed anything.
   bool reclaim();
   void publish_route(Peer& p);
+  // The peer's endpoint among Tables::known_endpoints (or withdrawn: `gone`).
+  void publish_endpoint(Peer& p, bool gone = false);
   // The same for several peers, with one grace period for all of them.
   void publish_routes(std::span<Peer* const> peers);
   void set_inside_neighbor(const net::IpAddress& ip, const net::MacAddress& mac);

@@ -157,6 +157,7 @@ void ControlPlane::remove_peers(std::span<Peer* const> gone) {
     slot.route.store(nullptr, std::memory_order_release);
     slot.send_keypair.store(nullptr, std::memory_order_release);
     slot.has_endpoint.store(false, std::memory_order_relaxed);
+    publish_endpoint(*p, true);
     for (noise::KeypairPtr& kp : p->keypairs.clear()) {
       auto& index_slot = tables_.by_index[kp->local_index & (dp::kIndexSlots - 1)];
       if (index_slot.load(std::memory_order_relaxed) == kp.get()) index_slot.store(nullptr, std::memory_order_release);

@@ -1,23 +1,28 @@
 // Control-plane event log (never used by workers): handshakes, sessions, neighbours. Keys are never logged;
 // peers are named by their configured index. Verbose events are printed only with --verbose.
+//
+// While the control loop runs, lines are handed to a logger thread of their own (start_async_log): writing
+// to stdout may block (a full pipe to journald, a disk under writeback), and the control thread must never
+// wait on it. The queue holds at most kMaxQueuedLines; past that, lines are dropped and counted
+// (wggate_log_lines_dropped_total). Before the loop starts and after it stops, lines are written directly.
 #pragma once
 
 #include <cstdarg>
-#include <cstdio>
+#include <cstddef>
+#include <cstdint>
 
 namespace wg::ctl {
 
-inline bool& verbose_log() {
-  static bool v = false;
-  return v;
-}
+inline constexpr std::size_t kMaxQueuedLines = 4096;
 
-inline void log_line(const char* fmt, std::va_list ap) {
-  std::fputs("wggate: ", stdout);
-  std::vfprintf(stdout, fmt, ap);
-  std::fputc('\n', stdout);
-  std::fflush(stdout);
-}
+bool& verbose_log();
+
+// Starts / stops the logger thread; stop writes out what is queued first. Call from the control thread.
+void start_async_log();
+void stop_async_log();
+std::uint64_t log_lines_dropped();
+
+void log_line(const char* fmt, std::va_list ap);
 
 __attribute__((format(printf, 1, 2))) inline void log_event(const char* fmt, ...) {
   if (!verbose_log()) return;

@@ -151,7 +151,8 @@ int main(int argc, char** argv) {
   unsigned i = 0;
   unsigned lcore;
   RTE_LCORE_FOREACH_WORKER(lcore) {
-    ctxs[i] = dp::WorkerContext{i, &gw, tables, engines[i].get(), &(*worker_shared)[i], &g_stop};
+    ctxs[i] = dp::WorkerContext{i, &gw, tables, engines[i].get(), &(*worker_shared)[i], &g_stop,
+                                i == 0 ? static_cast<std::int32_t>(workers) : -1};  // worker 0: control's RX too
     rte_eal_remote_launch(dp::worker_main, &ctxs[i], lcore);
     ++i;
   }

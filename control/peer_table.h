@@ -44,6 +44,7 @@ struct Peer {
   // (re-creating it would lose a response: the responder state has moved on).
   std::vector<std::uint8_t> unsent_handshake;
   std::int64_t last_handshake_unix = 0;        // for `wg show`
+  std::uint64_t endpoint_fp = 0;  // published in dp::Tables::known_endpoints (0: none)
   // Activity seen so far (max over workers), to turn worker records into timer events.
   std::uint64_t seen_tx_data = 0, seen_rx_data = 0, seen_rx_any = 0;
 };

@@ -5,6 +5,7 @@
 // waiting: a QSBR token is taken and the objects are freed by reclaim(), once a pass, when the token is
 // done. A worker that is slow to be scheduled then delays a free, never the control loop. Only changes an
 // operator makes (wg set, SIGHUP, a new private key) wait for the grace period in place.
+#include <rte_byteorder.h>
 #include <rte_hash.h>
 #include <rte_rcu_qsbr.h>
 
@@ -82,6 +83,7 @@ void ControlPlane::publish_routes(std::span<Peer* const> peers) {
     }
     tables_.peers[p->id].route.store(next.get(), std::memory_order_release);
     tables_.peers[p->id].has_endpoint.store(p->endpoint.has_value(), std::memory_order_relaxed);
+    publish_endpoint(*p);
     if (routes_[p->id]) old.push_back(std::move(routes_[p->id]));
     routes_[p->id] = std::move(next);
   }
@@ -89,6 +91,22 @@ void ControlPlane::publish_routes(std::span<Peer* const> peers) {
   Retired r;
   r.routes = std::move(old);
   retire(std::move(r));  // freed once no worker can hold an old route
+}
+
+void ControlPlane::publish_endpoint(Peer& p, bool gone) {
+  std::uint64_t fp = 0;
+  if (p.endpoint && !gone) {
+    fp = dp::endpoint_fingerprint(p.endpoint->addr.family, p.endpoint->addr.bytes.data(),
+                                  rte_cpu_to_be_16(p.endpoint->port));
+  }
+  if (fp == p.endpoint_fp) return;
+  auto& slots = tables_.known_endpoints;
+  if (p.endpoint_fp != 0) {  // withdraw the old one, unless another peer's took its slot since
+    auto& old = slots[p.endpoint_fp & (dp::kEndpointSlots - 1)];
+    if (old.load(std::memory_order_relaxed) == p.endpoint_fp) old.store(0, std::memory_order_relaxed);
+  }
+  if (fp != 0) slots[fp & (dp::kEndpointSlots - 1)].store(fp, std::memory_order_relaxed);
+  p.endpoint_fp = fp;
 }
 
 void ControlPlane::set_inside_neighbor(const net::IpAddress& ip, const net::MacAddress& mac) {

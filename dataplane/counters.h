@@ -21,7 +21,7 @@ namespace wg::dp {
   X(decrypted_bytes, "inner bytes forwarded inside")                                            \
   X(keepalives_received, "authenticated empty transport packets")                               \
   X(to_control_handshake, "handshake initiations handed to the control thread")                 \
-  X(to_control_handshake_reply, "responses and cookie replies to our messages handed to control")  \
+  X(to_control_handshake_known, "replies to our messages, initiations from known endpoints, to control") \
   X(to_control_local, "packets for the gateway's own addresses handed to the control thread")   \
   X(to_control_neighbor, "ARP and NDP handed to the control thread")                             \
   X(staged_for_handshake, "inner packets handed to control to wait for a handshake")            \

@@ -16,6 +16,7 @@
 #include <rte_mbuf.h>
 #include <rte_ring_elem.h>
 
+#include <cstddef>
 #include <cstring>
 
 #include "dataplane/packet.h"
@@ -138,18 +139,25 @@ void decrypt_burst(WorkerContext& ctx, std::span<rte_mbuf*> pkts) {
     const std::uint32_t msg_len = udp_len - kUdpLen;
     switch (noise::classify_message(msg, msg_len)) {
       case noise::MessageClass::kInitiation:
-        hand_to_control(ctx, m, Counter::to_control_handshake);
+        // From a peer's known endpoint: a queue of its own (a spoofed flood fills the common one).
+        hand_to_control(ctx, m, t.is_known_endpoint(endpoint_fingerprint(ip.family, ip.src, udp->src_port))
+                                    ? Counter::to_control_handshake_known
+                                    : Counter::to_control_handshake);
         continue;
       case noise::MessageClass::kResponse:
-      case noise::MessageClass::kCookieReply:
-        // Both name, as receiver, an index we handed out: a blind flood cannot, so these wait on a ring of
-        // their own and a flood of initiations never delays a handshake of ours.
-        if (t.is_live_index(noise::load_le32(msg + 4))) {
-          hand_to_control(ctx, m, Counter::to_control_handshake_reply);
+      case noise::MessageClass::kCookieReply: {
+        // Both name, as receiver, an index we handed out: a blind flood cannot, so these share the ring of
+        // known endpoints, and a flood of initiations never delays a handshake of ours.
+        const bool response = noise::message_type_word(msg) == static_cast<std::uint32_t>(noise::MessageType::kResponse);
+        const std::uint32_t receiver = noise::load_le32(
+            msg + (response ? offsetof(noise::MessageResponse, receiver) : offsetof(noise::MessageCookieReply, receiver)));
+        if (t.is_live_index(receiver)) {
+          hand_to_control(ctx, m, Counter::to_control_handshake_known);
         } else {
           drop(ctx, m, Counter::drop_reply_unknown_index);
         }
         continue;
+      }
       case noise::MessageClass::kTruncated: drop(ctx, m, Counter::drop_truncated); continue;
       case noise::MessageClass::kBadLength: drop(ctx, m, Counter::drop_bad_length); continue;
       case noise::MessageClass::kUnknownType: drop(ctx, m, Counter::drop_unknown_type); continue;

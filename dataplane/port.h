@@ -1,7 +1,7 @@
 // Port and mempool setup: one RX/TX queue pair per worker plus one pair for the control thread. RSS spreads
 // received flows over the workers' queues only (the redirection table leaves out control's queue) where the
 // PMD lets us program it; PMDs that spread over every queue regardless (net_af_packet's fanout) also send
-// some flows to control's queue, which the control thread then processes with the worker code.
+// some flows to control's queue, which worker 0 then polls besides its own (WorkerContext::extra_rx_queue).
 // Runs once at start-up, before any lcore starts.
 #pragma once
 

@@ -36,6 +36,19 @@ inline constexpr std::uint32_t kMaxWorkers = 16;
 // Receiver indexes are (random << kIndexSlotBits) | slot: a lookup is one array load plus a compare.
 inline constexpr std::uint32_t kIndexSlotBits = 14;
 inline constexpr std::uint32_t kIndexSlots = 1u << kIndexSlotBits;
+inline constexpr std::uint32_t kEndpointSlots = 4096;
+
+// A 64-bit fingerprint of an outer source (family, address in network order, UDP port in network order),
+// never 0 (FNV-1a: cheap, and only compared, never trusted).
+inline std::uint64_t endpoint_fingerprint(std::uint8_t family, const std::uint8_t* addr, std::uint16_t port_be) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  auto mix = [&h](std::uint8_t b) { h = (h ^ b) * 0x100000001b3ULL; };
+  mix(family);
+  for (int i = 0; i < (family == 4 ? 4 : 16); ++i) mix(addr[i]);
+  mix(static_cast<std::uint8_t>(port_be & 0xff));
+  mix(static_cast<std::uint8_t>(port_be >> 8));
+  return h == 0 ? 1 : h;
+}
 
 // Rings of mbufs from the workers to the control thread, one per reason a packet is handed over, so that a
 // flood of one kind (ICMP echo to our address, packets for offline peers) cannot crowd out another (ARP
@@ -45,7 +58,7 @@ inline constexpr std::uint32_t kIndexSlots = 1u << kIndexSlotBits;
 // X(name, reason counter (counters.h), depth, help)
 #define WG_DP_HANDOFFS(X)                                                                                   \
   X(handshake, to_control_handshake, 1024, "initiations; its fill level alone means 'under load'")         \
-  X(handshake_reply, to_control_handshake_reply, 256, "responses and cookie replies to our own messages")   \
+  X(handshake_known, to_control_handshake_known, 256, "replies to our messages, initiations from known endpoints") \
   X(neighbor, to_control_neighbor, 512, "ARP and NDP from either port")                                     \
   X(local, to_control_local, 512, "other packets for the gateway's own addresses (ICMP echo)")             \
   X(too_big, drop_too_big, 256, "inner packets over the MTU, answered with ICMP too-big")                  \
@@ -139,6 +152,13 @@ struct Tables {
   std::array<std::atomic<std::uint32_t>, kIndexSlots> live_index{};
   bool is_live_index(std::uint32_t index) const {
     return index != 0 && live_index[index & (kIndexSlots - 1)].load(std::memory_order_relaxed) == index;
+  }
+  // Fingerprints of every peer's current endpoint (endpoint_fingerprint), at slot fp % kEndpointSlots: an
+  // initiation from one of them skips the queue that a flood of spoofed initiations fills. A collision only
+  // sends a peer's initiations to the common queue; control checks every message the same way either way.
+  std::array<std::atomic<std::uint64_t>, kEndpointSlots> known_endpoints{};
+  bool is_known_endpoint(std::uint64_t fp) const {
+    return known_endpoints[fp & (kEndpointSlots - 1)].load(std::memory_order_relaxed) == fp;
   }
   // AllowedIPs, inner address -> peer id (the LPM next hop). Each family has two identical tables: workers
   // read the published one; control edits the spare, publishes it, waits for a grace period, then repeats

@@ -58,17 +58,17 @@ bool is_inside_address(const GatewayInfo& gw, std::uint8_t family, const std::ui
   return false;
 }
 
-bool poll_once(WorkerContext& ctx) {
+namespace {
+// One RX queue on both ports: a burst in from inside is encrypted, from outside decrypted, and sent on this
+// worker's own TX queue whichever RX queue it came from.
+bool poll_queue(WorkerContext& ctx, std::uint16_t queue, std::uint64_t& mark) {
   const GatewayInfo& gw = *ctx.gw;
-  const auto queue = static_cast<std::uint16_t>(ctx.id);
   WorkerStats& stats = ctx.shared->stats;
   rte_mbuf* pkts[kBurst];
-  // One TSC read per poll; a busy poll reads it again after each receive and each burst (worker_stats.h).
-  const std::uint64_t start = rte_rdtsc();
-  std::uint64_t mark = start;
+  bool busy = false;
   std::uint16_t n = rte_eth_rx_burst(gw.inside_port, queue, pkts, kBurst);
-  bool busy = n > 0;
   if (n > 0) {
+    busy = true;
     stats.add_cycles(Phase::rx, rte_rdtsc() - mark);
     ctx.shared->counters.add(Counter::rx_inside_packets, n);
     encrypt_burst(ctx, std::span<rte_mbuf*>(pkts, n));
@@ -82,6 +82,17 @@ bool poll_once(WorkerContext& ctx) {
     decrypt_burst(ctx, std::span<rte_mbuf*>(pkts, n));
     mark = rte_rdtsc();
   }
+  return busy;
+}
+}  // namespace
+
+bool poll_once(WorkerContext& ctx) {
+  // One TSC read per poll; a busy poll reads it again after each receive and each burst (worker_stats.h).
+  const std::uint64_t start = rte_rdtsc();
+  std::uint64_t mark = start;
+  bool busy = poll_queue(ctx, static_cast<std::uint16_t>(ctx.id), mark);
+  if (ctx.extra_rx_queue >= 0) busy |= poll_queue(ctx, static_cast<std::uint16_t>(ctx.extra_rx_queue), mark);
+  WorkerStats& stats = ctx.shared->stats;
   if (busy) stats.busy_cycles += mark - start;
   stats.record_poll(busy);  // busy share of the polls (metrics)
   return busy;

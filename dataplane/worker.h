@@ -42,14 +42,19 @@ struct WorkerContext {
   crypto::AeadBatchEngine* engine = nullptr;  // this worker's own instance
   WorkerShared* shared = nullptr;
   const std::atomic<bool>* stop = nullptr;
+  // Control's RX queue (index = workers): a PMD without a programmable RSS table (net_af_packet's fanout)
+  // spreads flows over it too. Worker 0 polls it as well, so that no data packet waits on the control
+  // thread, whose passes a handshake flood can lengthen; -1: none. Its results go out on this worker's TX
+  // queue; control keeps its TX queue for its own frames.
+  std::int32_t extra_rx_queue = -1;
 };
 
 // lcore entry point: `arg` is a WorkerContext*. Loops over poll_once until *stop, quiescent after each poll.
 int worker_main(void* arg);
 
-// One poll of queue ctx.id on both ports: a burst in from inside is encrypted, from outside decrypted. Also
-// counts the poll and times a busy one (worker_stats.h). True when it received anything. The control thread
-// calls it for its own queue pair, workers from worker_main.
+// One poll of queue ctx.id (and ctx.extra_rx_queue) on both ports: a burst in from inside is encrypted, from
+// outside decrypted. Also counts the poll and times a busy one (worker_stats.h). True when it received
+// anything.
 bool poll_once(WorkerContext& ctx);
 
 // The two paths, over a whole burst. Both take ownership of every mbuf: sent, handed over, or freed.

@@ -12,7 +12,9 @@
 #      the wall-clock gaps are reported beside it);
 #   3. frames on the inside to a MAC that is not the gateway's: none tunneled, all counted;
 #   4. an ICMP echo flood (>= 20,000/s) at the outside address: the under-load state is never entered and
-#      the tunnel answers >= 9/10.
+#      the tunnel answers >= 9/10;
+#   5. TTL: a packet with TTL / hop limit 1 draws ICMP time exceeded from the gateway, from the inside
+#      (IPv4, IPv6) and from the peer through the tunnel; TTL 64 arrives as 63 on the other side, both ways.
 # Each of these took the tunnel down, or was tunneled, before issue 12.
 # Usage: gateway_faults_test.sh BUILD_DIR
 set -euo pipefail
@@ -158,7 +160,29 @@ log "  flood: $sent requests in 10 s; tunnel $n/10; under-load entered ${entered
 [ "$entered_after" = "$entered_before" ] || fail "icmp-flood: the flood put wggate under load"
 pass "icmp-flood ($sent echo requests; tunnel $n/10; never under load)"
 
+# --- 5. TTL and hop limit ------------------------------------------------------------------------------------------
+log "scenario ttl: a router decrements TTL both ways and answers TTL 1 with ICMP time exceeded"
+# From the inside, TTL 1: the gateway is the first hop, it answers (10.61.0.1), nothing is tunneled.
+out=$(ip netns exec "$ns_client" ping -n -c 1 -W 2 -t 1 10.62.0.1 2>&1 || true)
+grep -q "From 10.61.0.1 .*Time to live exceeded" <<<"$out" || fail "ttl: no time exceeded from 10.61.0.1 for TTL 1: $out"
+out6=$(ip netns exec "$ns_client" ping -6 -n -c 1 -W 2 -t 1 fd63::1 2>&1 || true)
+grep -qi "From fd61::1 .*Time exceeded" <<<"$out6" || fail "ttl: no IPv6 time exceeded from fd61::1 for hop limit 1: $out6"
+# From the peer through the tunnel, TTL 1: answered back through the tunnel by the gateway's inside address.
+out=$(ip netns exec "$ns_remote" ping -n -c 1 -W 2 -t 1 -I 10.62.0.1 10.61.0.2 2>&1 || true)
+grep -q "From 10.61.0.1 .*Time to live exceeded" <<<"$out" || fail "ttl: the peer got no time exceeded through the tunnel: $out"
+# Decremented by exactly one on the other side: the client sends TTL 64, the peer's tunnel sees 63, and back.
+start_capture ttl-remote "$ns_remote" "$wg_if" icmp; cap=$SPAWNED_PID
+start_capture ttl-client "$ns_client" in-host icmp and host 10.62.0.1; cap2=$SPAWNED_PID
+ping_once "$ns_client" -t 64 10.62.0.1 || fail "ttl: a ping with TTL 64 got no answer"
+stop_capture "$cap"; stop_capture "$cap2"
+seen=$(tcpdump -n -v -r "$E2E_TMP/ttl-remote.pcap" 'icmp[icmptype] == icmp-echo' 2>/dev/null | grep -o "ttl [0-9]*" | head -1)
+[ "$seen" = "ttl 63" ] || fail "ttl: the peer saw the echo request with '$seen', expected ttl 63"
+back=$(tcpdump -n -v -r "$E2E_TMP/ttl-client.pcap" 'icmp[icmptype] == icmp-echoreply' 2>/dev/null | grep -o "ttl [0-9]*" | head -1)
+[ "$back" = "ttl 63" ] || fail "ttl: the client saw the echo reply with '$back', expected ttl 63 (64 from the peer)"
+pass "ttl (time exceeded both ways, IPv4 and IPv6; TTL 64 -> 63 each way)"
+
 gw_stop
 expect_counter drop_no_endpoint
 expect_counter drop_inside_not_for_us
+expect_counter drop_ttl_exceeded
 log "all $passed fault scenarios passed"
