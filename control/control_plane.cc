@@ -133,7 +133,8 @@ void ControlPlane::refresh_metrics() {
     f.last_handshake = pp->last_handshake_unix;
     facts.push_back(std::move(f));
   }
-  metrics_->set_peers(std::move(facts));
+  // A scrape holding the snapshot's mutex must not hold the loop: if it is busy, the next second's try wins.
+  metrics_->try_set_peers(facts);
 }
 
 MonoTime ControlPlane::tsc_to_mono(std::uint64_t tsc) const {

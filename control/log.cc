@@ -78,20 +78,39 @@ void log_line(const char* fmt, std::va_list ap) {
   std::string line = "wggate: ";
   line.append(buf, n < 0 ? 0 : std::min<std::size_t>(static_cast<std::size_t>(n), sizeof(buf) - 1));
   line.push_back('\n');
+  // Lines this thread could not queue because the logger held the mutex: queued first, next time. The
+  // control thread never waits for the logger (a logger preempted with the mutex held would stall it).
+  thread_local std::deque<std::string> unqueued;
   AsyncLog& a = async_log();
   {
-    std::lock_guard<std::mutex> lock(a.mu);
-    if (a.running) {
-      if (a.lines.size() >= kMaxQueuedLines) {
+    std::unique_lock<std::mutex> lock(a.mu, std::try_to_lock);
+    if (!lock.owns_lock()) {
+      if (unqueued.size() < kMaxQueuedLines) {
+        unqueued.push_back(std::move(line));
+      } else {
         a.dropped.fetch_add(1, std::memory_order_relaxed);
-        return;
       }
-      a.lines.push_back(std::move(line));
+      return;
+    }
+    if (a.running) {
+      unqueued.push_back(std::move(line));
+      while (!unqueued.empty()) {
+        if (a.lines.size() >= kMaxQueuedLines) {
+          a.dropped.fetch_add(unqueued.size(), std::memory_order_relaxed);
+          unqueued.clear();
+          break;
+        }
+        a.lines.push_back(std::move(unqueued.front()));
+        unqueued.pop_front();
+      }
       a.ready.notify_one();
       return;
     }
   }
-  std::fputs(line.c_str(), stdout);  // before the loop starts or after it stops: directly
+  // Before the loop starts or after it stops: directly, after anything left over.
+  for (const std::string& l : unqueued) std::fputs(l.c_str(), stdout);
+  unqueued.clear();
+  std::fputs(line.c_str(), stdout);
   std::fflush(stdout);
 }
 

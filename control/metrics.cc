@@ -55,6 +55,13 @@ void Metrics::set_peers(std::vector<PeerFacts> peers) {
   peers_ = std::move(peers);
 }
 
+bool Metrics::try_set_peers(std::vector<PeerFacts>& peers) {
+  std::unique_lock<std::mutex> lock(mu_, std::try_to_lock);
+  if (!lock.owns_lock()) return false;
+  peers_.swap(peers);
+  return true;
+}
+
 std::string Metrics::worker_label(unsigned w) const {
   return w == src_.workers ? "control" : std::to_string(w);
 }

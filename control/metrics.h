@@ -64,6 +64,9 @@ class Metrics : public prometheus::Collectable {
 
   explicit Metrics(Sources sources);
   void set_peers(std::vector<PeerFacts> peers);
+  // For the control thread: never waits for a scrape in progress (a reader preempted while it holds the
+  // mutex would stall the loop); false when the mutex is busy, and `peers` is left as it was.
+  bool try_set_peers(std::vector<PeerFacts>& peers);
   // A copy of the latest snapshot, for readers on other threads (DPDK telemetry, control/telemetry.cc).
   std::vector<PeerFacts> peers() const { std::lock_guard<std::mutex> lock(mu_); return peers_; }
   std::vector<prometheus::MetricFamily> Collect() const override;

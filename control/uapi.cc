@@ -152,20 +152,31 @@ std::optional<std::string> UapiServer::ask_control(std::string request) {
 }
 
 bool UapiServer::poll() {
+  if (pending_answer_) return deliver();
   if (!has_request_.load(std::memory_order_acquire)) return false;
   std::string request;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    // Never wait for the UAPI thread: if it holds the mutex (for a moment, unless it was preempted), the
+    // request is taken at the next pass.
+    std::unique_lock<std::mutex> lock(mu_, std::try_to_lock);
+    if (!lock.owns_lock()) return false;
     request = std::move(request_);
     has_request_.store(false, std::memory_order_relaxed);
   }
-  std::string a = answer(request);  // the handlers run here, on the control thread, without the mutex
+  pending_answer_ = answer(request);  // the handlers run here, on the control thread, without the mutex
+  count(CtlCounter::uapi_requests);
+  deliver();
+  return true;
+}
+
+bool UapiServer::deliver() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    answer_ = std::move(a);
+    std::unique_lock<std::mutex> lock(mu_, std::try_to_lock);
+    if (!lock.owns_lock()) return false;  // the UAPI thread has it for a moment: next pass
+    answer_ = std::move(pending_answer_);
+    pending_answer_.reset();
   }
   answered_.notify_one();
-  count(CtlCounter::uapi_requests);
   return true;
 }
 

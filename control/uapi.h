@@ -46,8 +46,8 @@ class UapiServer {
 
   // Binds the socket (0600) and starts the UAPI thread.
   [[nodiscard]] absl::Status listen(const std::string& name, GetHandler get, SetHandler set);
-  // Control thread: runs the waiting request's handler, if any, and hands the answer back. Never blocks
-  // beyond taking a mutex the UAPI thread holds only to move a string. True if it served one.
+  // Control thread: runs the waiting request's handler, if any, and hands the answer back. Never waits for
+  // the mutex (try_lock; what it could not take or hand over is done at the next pass). True if it did.
   bool poll();
   // Stops the thread and removes the socket.
   void close();
@@ -58,6 +58,7 @@ class UapiServer {
   // UAPI thread: the full answer for a complete request, computed by the control thread.
   std::optional<std::string> ask_control(std::string request);
   std::string answer(const std::string& request);  // control thread
+  bool deliver();  // control thread: hands pending_answer_ over, unless the mutex is busy
   void count(CtlCounter c) {
     if (counters_ != nullptr) counters_->add(c);
   }
@@ -76,6 +77,7 @@ class UapiServer {
   std::atomic<bool> has_request_{false};
   std::string request_;
   std::optional<std::string> answer_;
+  std::optional<std::string> pending_answer_;  // control thread only: computed, not yet handed over
 };
 
 // The errno value (negative, 0 for success) for a status from SetHandler: FailedPrecondition -> -EPROTO,

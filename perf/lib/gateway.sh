@@ -238,6 +238,11 @@ scrape_wait() {
   kill -0 "${!gw_var}" 2>/dev/null || fail "wggate ${1^^} exited (log: $d/wggate-$1.log)"
   fail "no metrics from wggate ${1^^} (http://127.0.0.1:$2/metrics, limit ${SCRAPE_WAIT}s): curl exit $st: $(tr '\n' ' ' <"$d/metrics-$1.err")"
 }
+gone() {  # gone a|b: wggate A's or B's worker thread cannot be read
+  local pid_var=pid_$1
+  kill -0 "${!pid_var}" 2>/dev/null || fail "wggate ${1^^} exited (log: $d/wggate-$1.log)"
+  fail "wggate ${1^^}'s worker thread is gone (log: $d/wggate-$1.log)"
+}
 # snap FILE: one consistent-enough view of every counter the window needs: the time, the two workers' CPU
 # time, worker 0's counters of both wggates (as a_name=value and b_name=value lines) and testpmd's port
 # counters, all asked for at once. Every part is bounded: a part that does not come fails the stage, naming it.
@@ -245,8 +250,8 @@ snap() {
   local f=$1 t0=$EPOCHREALTIME t a_cpu b_cpu _ st=0
   tp_drain gen; tp_drain sink
   t=${t0//[!0-9]/}000
-  read -r a_cpu _ <"/proc/$pid_a/task/$tid_a/schedstat" || fail "wggate A's worker thread is gone"
-  read -r b_cpu _ <"/proc/$pid_b/task/$tid_b/schedstat" || fail "wggate B's worker thread is gone"
+  read -r a_cpu _ 2>/dev/null <"/proc/$pid_a/task/$tid_a/schedstat" || gone a
+  read -r b_cpu _ 2>/dev/null <"/proc/$pid_b/task/$tid_b/schedstat" || gone b
   scrape_start a "$port_a"; scrape_start b "$port_b"
   tp_send gen "show port stats 0"; tp_send sink "show port stats 0"
   scrape_wait a "$port_a"; scrape_wait b "$port_b"
@@ -257,7 +262,7 @@ snap() {
     echo "a_cpu=$a_cpu"
     echo "b_cpu=$b_cpu"
     awk '
-      FNR == 1 { p = (++f == 1) ? "a" : "b" }
+      FNR == 1 { p = (FILENAME ~ /metrics-a$/) ? "a" : "b" }
       /^wggate_/ && /worker="0"/ {
         name = $1; sub(/\{.*/, "", name); sub(/^wggate_/, "", name); sub(/_total$/, "", name)
         if (name == "drops") { r = $1; sub(/.*reason="/, "", r); sub(/".*/, "", r); name = "drop_" r }
@@ -404,10 +409,12 @@ note "memory: $mem_note, -m 1024 per wggate, -m 512 per testpmd; memif rings 2^$
 # that does not exit in time fails the stage (and is killed by the cleanup).
 tp_send gen stop; tp_send sink stop; sleep 0.3
 kill "$pid_a" "$pid_b"
+t_stop=$SECONDS
 for x in a b; do
   pid_var=pid_$x
   wait_exit "${!pid_var}" "wggate ${x^^} (stopped with SIGTERM)" 30
   st=$WAIT_STATUS
+  log "wggate ${x^^} exited after $((SECONDS - t_stop)) s (status $st)"
   if [ "$st" != 0 ]; then
     [ "$st" -gt 128 ] || fail "wggate $x exited with status $st (see $d/wggate-$x.log)"
     note "wggate $x died of signal $((st - 128)) at shutdown (the memif disconnect race above; measurements unaffected)"
@@ -422,6 +429,7 @@ for x in gen sink; do
   pid_var=pid_$x
   wait_exit "${!pid_var}" "testpmd $x (told to quit)" 30
   st=$WAIT_STATUS
+  log "testpmd $x exited after $((SECONDS - t_stop)) s (status $st)"
   if [ "$st" -gt 128 ]; then
     note "testpmd $x died of signal $((st - 128)) at shutdown (its memif peer had gone; measurements unaffected)"
     log "testpmd $x died of signal $((st - 128)) at shutdown"

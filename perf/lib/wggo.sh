@@ -64,7 +64,11 @@ iperf_run() {
   local out="$d/iperf-$series-$size-$run.json" cpu0 cpu1 t0 t1
   cpu0=$(($(process_cpu_ns "$wg_a") + $(process_cpu_ns "$wg_b")))
   t0=$(now_ns)
-  ip netns exec "$ns_a" iperf3 -c 10.81.0.2 -t "$DURATION" -J "$@" >"$out" || fail "iperf3 $series $size: $(tail -c 300 "$out")"
+  # Bounded: an iperf3 client whose control connection stalls would otherwise wait for TCP to give up.
+  local st=0 limit=$((DURATION + 30))
+  timeout -k 5 "$limit" ip netns exec "$ns_a" iperf3 -c 10.81.0.2 -t "$DURATION" -J "$@" >"$out" || st=$?
+  [ "$st" != 124 ] && [ "$st" != 137 ] || fail "iperf3 $series $size: no result within ${limit}s (a ${DURATION}s test)"
+  [ "$st" = 0 ] || fail "iperf3 $series $size: $(tail -c 300 "$out")"
   t1=$(now_ns)
   cpu1=$(($(process_cpu_ns "$wg_a") + $(process_cpu_ns "$wg_b")))
   # receiver bits/s and packets per second (UDP: what arrived; TCP: no packet count)

@@ -757,7 +757,7 @@ TEST(Datapath, PollOnceCountsWhatEachPortReceivesAndSends) {
 }
 
 // Responses and cookie replies name, as receiver, an index this gateway handed out (Tables::live_index): those
-// skip the queue of initiations on a ring of their own; any other is dropped by the worker. The receiver is
+// skip the queue of initiations on the ring of known senders; any other is dropped by the worker. The receiver is
 // the third word of a response (after type and the responder's own sender index) and the second of a cookie
 // reply (WireGuard paper 5.4.3, 5.4.7; lib/protocol/messages.h).
 TEST(Datapath, HandshakeRepliesMustNameALiveIndexOfOurs) {
@@ -788,8 +788,17 @@ TEST(Datapath, HandshakeRepliesMustNameALiveIndexOfOurs) {
       << "same slot, another index (a released one, or a guess)";
   EXPECT_EQ(outcome(g, true, cookie_reply(live + 1)), dropped(Counter::drop_reply_unknown_index));
   EXPECT_EQ(outcome(g, true, cookie_reply(0)), dropped(Counter::drop_reply_unknown_index)) << "0 is never live";
-  // Initiations name no index of ours: all go to control, on the handshake ring.
-  EXPECT_EQ(outcome(g, true, udp_frame(message(1, sizeof(noise::MessageInitiation)))),
+  // Initiations name no index of ours: from an unknown source, to control on the common handshake ring; from
+  // a peer's current endpoint (its fingerprint published in Tables::known_endpoints), on the ring of known ones.
+  const auto initiation = message(1, sizeof(noise::MessageInitiation));
+  EXPECT_EQ(outcome(g, true, udp_frame(initiation)), handed(Counter::to_control_handshake));
+  const std::uint64_t fp = endpoint_fingerprint(4, v4("172.31.61.2").bytes.data(), rte_cpu_to_be_16(51820));
+  t.known_endpoints[fp & (kEndpointSlots - 1)].store(fp);
+  EXPECT_EQ(outcome(g, true, udp_frame(initiation)), handed(Counter::to_control_handshake_known));
+  EXPECT_EQ(outcome(g, true, udp_frame(initiation, "172.31.61.1:51820", "172.31.61.2", 51821)),
+            handed(Counter::to_control_handshake))
+      << "same address, another port: not the known endpoint";
+  EXPECT_EQ(outcome(g, true, udp_frame(initiation, "172.31.61.1:51820", "172.31.61.3")),
             handed(Counter::to_control_handshake));
 }
 
@@ -942,7 +951,8 @@ TEST(Datapath, DecryptedPayloadThatIsNotIpIsDropped) {
   const auto inner = echo_frame("10.62.0.1", "10.61.0.2", 20);
   EXPECT_EQ(outcome(g, true, transport_frame(g.theirs, ip_of(inner))), forwarded_inside(1, 48));
   std::vector<std::uint8_t> ip4(ip_of(inner).begin(), ip_of(inner).end());
-  const auto ip6 = ip_of(v6_frame("fd00:62::1", "fd00:61::2", 0, 64));
+  const auto frame6 = v6_frame("fd00:62::1", "fd00:61::2", 0, 64);
+  const auto ip6 = ip_of(frame6);
   const std::vector<std::pair<const char*, std::vector<std::uint8_t>>> garbage = {
       {"version 0", std::vector<std::uint8_t>(20, 0)},
       {"one byte", std::vector<std::uint8_t>{0x45}},
@@ -997,9 +1007,11 @@ TEST(Datapath, MbufWithoutRoomForOuterHeadersOrTagIsRefused) {
   const std::uint16_t room = probe->buf_len;
   rte_pktmbuf_free(probe);
   const auto end = static_cast<std::uint16_t>(room - f.size());  // data_off that leaves no tailroom
-  EXPECT_EQ(outcome(g, false, {placed(head - 1)}), dropped(Counter::drop_no_headroom));
+  // Offsets move by 2: a PMD's data is at least 2-byte aligned, as the Ethernet header access assumes.
+  ASSERT_EQ(end % 2, 0);
+  EXPECT_EQ(outcome(g, false, {placed(head - 2)}), dropped(Counter::drop_no_headroom));
   EXPECT_EQ(outcome(g, false, {placed(head)}), sent_outside(1, 38));
-  EXPECT_EQ(outcome(g, false, {placed(static_cast<std::uint16_t>(end - tail + 1))}), dropped(Counter::drop_no_headroom));
+  EXPECT_EQ(outcome(g, false, {placed(static_cast<std::uint16_t>(end - tail + 2))}), dropped(Counter::drop_no_headroom));
   EXPECT_EQ(outcome(g, false, {placed(static_cast<std::uint16_t>(end - tail))}), sent_outside(1, 38));
 }
 
