@@ -35,7 +35,6 @@ namespace wg::ctl {
 // X(reason, help): exported as wggate_handshakes_rejected_total{reason}. The HandshakeResult reasons keep
 // noise::to_string's names.
 #define WG_CTL_HANDSHAKE_REJECTS(X)                                                                       \
-  X(malformed, "UDP payload could not be located in the frame")                                           \
   X(invalid_mac, "mac1 wrong: not for us, or corrupted")                                                  \
   X(cookie_required, "under load without a valid mac2: answered with a cookie reply, no DH done")         \
   X(rate_limited, "under load: a proven source over its share (20/s, bursts of 5)")                       \
@@ -66,7 +65,7 @@ namespace wg::ctl {
   X(alloc_failed, "no mbuf for a frame control built (pool empty)")                                        \
   X(tx_full, "control's own TX queue refused a frame")                                                      \
   X(icmp_rate_limited, "an ICMP error (too-big, time exceeded) not sent: over 1000/s, bursts of 50")        \
-  X(malformed, "a handed-over packet control could not parse")
+  X(not_answered, "traffic for our addresses that needs no answer: ICMP errors, router solicitations ...")
 
 enum class CtlDrop : std::uint8_t {
 #define WG_X(name, help) name,

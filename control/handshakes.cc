@@ -47,8 +47,7 @@ bool locate(rte_mbuf* m, UdpView& v) {
 
 bool ControlPlane::handle_handshake(rte_mbuf* m, MonoTime now) {
   UdpView v;
-  if (!locate(m, v)) {
-    counters_.add_rejected(HandshakeReject::malformed);
+  if (!locate(m, v)) {  // cannot happen: the worker checked the same headers before handing it over
     rte_pktmbuf_free(m);
     return false;
   }

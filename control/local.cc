@@ -125,8 +125,7 @@ void ControlPlane::hold_for_neighbor(rte_mbuf* m, MonoTime now) {
   constexpr std::size_t kPerHost = 16;
   const auto ip = dp::parse_inner_ip(rte_pktmbuf_mtod(m, const std::uint8_t*) + dp::kEthLen,
                                      m->data_len - dp::kEthLen);
-  if (ip.family == 0) {
-    counters_.add_drop(CtlDrop::malformed);
+  if (ip.family == 0) {  // cannot happen: the worker parsed it before handing it over
     rte_pktmbuf_free(m);
     return;
   }
@@ -204,7 +203,7 @@ void ControlPlane::handle_neighbor(rte_mbuf* m, MonoTime now) {
       n = net::build_neighbor_advert(out, our_mac, *own, ndp, dst);
     }
   } else {
-    counters_.add_drop(CtlDrop::malformed);
+    counters_.add_drop(CtlDrop::not_answered);  // neither ARP nor an NS/NA that passes RFC 4861's checks
   }
   if (n > 0) send_frame(port, {out, n});
   rte_pktmbuf_free(m);
@@ -217,7 +216,11 @@ void ControlPlane::handle_local(rte_mbuf* m) {
   std::uint8_t out[1600];
   // Anything but an echo request to us is answered with nothing (build_echo_reply refuses it).
   const std::size_t n = net::build_echo_reply(out, frame, our_mac);
-  if (n > 0) send_frame(port, {out, n});
+  if (n > 0) {
+    send_frame(port, {out, n});
+  } else {
+    counters_.add_drop(CtlDrop::not_answered);
+  }
   rte_pktmbuf_free(m);
 }
 
@@ -235,9 +238,7 @@ void ControlPlane::answer_too_big(rte_mbuf* m) {
     net::MacAddress src;
     std::memcpy(src.bytes.data(), frame.data() + 6, 6);
     n = net::build_too_big(out, mac_of(gw_.inside_mac), src, *own, frame.subspan(dp::kEthLen, ip.len), gw_.mtu);
-  } else if (ip.family == 0) {
-    counters_.add_drop(CtlDrop::malformed);
-  }
+  }  // ip.family == 0 cannot happen: the worker parsed it
   if (n > 0) send_frame(port, {out, n});
   rte_pktmbuf_free(m);
 }
@@ -251,7 +252,7 @@ void ControlPlane::answer_time_exceeded(rte_mbuf* m) {
   // the AllowedIPs a peer has for this gateway.
   const net::IpAddress* own = ip.family != 0 ? own_address(gw_.inside_port, ip.family) : nullptr;
   if (ip.family == 0) {
-    counters_.add_drop(CtlDrop::malformed);
+    // cannot happen: the worker parsed it
   } else if (own != nullptr && !icmp_errors_.allow(mono_now())) {
     counters_.add_drop(CtlDrop::icmp_rate_limited);
   } else if (own != nullptr) {

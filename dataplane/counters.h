@@ -15,10 +15,10 @@ namespace wg::dp {
   X(rx_outside_packets, "packets received on the outside port")                                 \
   X(tx_inside_packets, "packets sent on the inside port")                                       \
   X(tx_outside_packets, "packets sent on the outside port")                                     \
-  X(encrypted_packets, "inner packets encrypted and sent to a peer")                            \
+  X(encrypted_packets, "inner packets encrypted for a peer (then sent: tx_outside_packets, or drop_tx_full)") \
   X(encrypted_bytes, "inner bytes encrypted (before padding)")                                  \
-  X(decrypted_packets, "transport packets authenticated and forwarded inside")                  \
-  X(decrypted_bytes, "inner bytes forwarded inside")                                            \
+  X(decrypted_packets, "transport packets authenticated toward the inside (then sent, held or dropped)") \
+  X(decrypted_bytes, "inner bytes decrypted toward the inside")                                  \
   X(keepalives_received, "authenticated empty transport packets")                               \
   X(to_control_handshake, "handshake initiations handed to the control thread")                 \
   X(to_control_handshake_known, "replies to our messages, initiations from known endpoints, to control") \

@@ -13,8 +13,8 @@
 namespace wg::dp {
 
 namespace {
-// ARP, or ICMPv6 neighbour discovery (router/neighbour solicitation and advertisement, redirect: types
-// 133-137) in an IPv6 header without extension headers, as RFC 4861 sends it.
+// ARP, or an ICMPv6 neighbour solicitation or advertisement (types 135, 136) in an IPv6 header without
+// extension headers, as RFC 4861 sends them. Router solicitations and the like go on the local ring.
 bool is_neighbor_discovery(const rte_mbuf* m) {
   const auto* frame = rte_pktmbuf_mtod(m, const std::uint8_t*);
   if (m->data_len < kEthLen) return false;
@@ -22,7 +22,7 @@ bool is_neighbor_discovery(const rte_mbuf* m) {
   if (type == RTE_ETHER_TYPE_ARP) return true;
   if (type != RTE_ETHER_TYPE_IPV6 || m->data_len < kEthLen + kIpv6Len + 1) return false;
   const std::uint8_t* l3 = frame + kEthLen;
-  return l3[6] == IPPROTO_ICMPV6 && l3[kIpv6Len] >= 133 && l3[kIpv6Len] <= 137;
+  return l3[6] == IPPROTO_ICMPV6 && (l3[kIpv6Len] == 135 || l3[kIpv6Len] == 136);
 }
 }  // namespace
 

@@ -40,6 +40,8 @@ struct Keypair {
 
   // Reserves n consecutive counters; false when any of them would reach REJECT_AFTER_MESSAGES.
   bool reserve_counters(std::uint32_t n, std::uint64_t& first) {
+    // Exhausted stays exhausted: without this check, 2^64 more reservations would wrap the counter to 0.
+    if (sending_counter.load(std::memory_order_relaxed) >= kRejectAfterMessages) return false;
     first = sending_counter.fetch_add(n, std::memory_order_relaxed);
     return first < kRejectAfterMessages && kRejectAfterMessages - first >= n;
   }

@@ -146,8 +146,10 @@ expect_prom 'sum(wggate_crypto_batch_size_count) == sum(wggate_crypto_batch_size
 # batches together hold at least every echo request of the flood.
 expect_prom "sum(wggate_crypto_batch_size_sum{op=\"seal\"}) >= $sent" "prometheus-gateway-metrics" \
   'sum(wggate_crypto_batch_size_sum{op="seal"})'
-expect_prom 'count(wggate_ring_entries) == 3' "prometheus-gateway-metrics" 'count(wggate_ring_entries)'
-expect_prom 'wggate_ring_capacity{ring="to_control"} > 0' "prometheus-gateway-metrics"
+# One hand-off ring per reason (dataplane/tables.h, WG_DP_HANDOFFS: 7), then events and awaiting_neighbor.
+expect_prom 'count(wggate_ring_entries) == 9' "prometheus-gateway-metrics" 'count(wggate_ring_entries)'
+expect_prom 'wggate_ring_capacity{ring="handshake"} > 0' "prometheus-gateway-metrics"
+expect_prom 'wggate_ring_capacity{ring="staging"} > 0' "prometheus-gateway-metrics"
 expect_prom 'sum(wggate_ring_full_drops_total) == 0' "prometheus-gateway-metrics" 'sum(wggate_ring_full_drops_total)'
 expect_prom 'count(wggate_crypto_engine_info == 1) == 1' "prometheus-gateway-metrics"
 # The busy time and its phases (worker_stats.h): every worker that saw packets spent cycles in each phase, and
