@@ -58,12 +58,14 @@ NeighborTable::Learned NeighborTable::learn(const net::IpAddress& ip, const net:
     e.confirmed = now;
     e.outstanding = false;
     e.verify = false;
+    e.disputed = false;
     e.probes = 0;
     return Learned::kConfirmed;
   }
   // Another MAC for a known address: verify the one held instead of believing the claim.
-  if (!e.verify) {
+  if (!e.verify || !e.disputed) {
     e.verify = true;
+    e.disputed = true;
     e.probes = 0;
   }
   ++disputed_;
@@ -91,7 +93,7 @@ NeighborTable::Upkeep NeighborTable::upkeep(MonoTime now) {
         e.verify = true;
         e.probes = 0;
       }
-      if (e.verify && now - e.asked >= kVerifyInterval) {
+      if (e.verify && now - e.asked >= (e.disputed ? kVerifyInterval : kRetry)) {
         if (e.probes >= kMaxProbes) {
           remove = true;  // the MAC held no longer answers: resolve again from scratch
         } else {

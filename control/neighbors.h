@@ -13,7 +13,8 @@
 //     them, the entry is removed and the address resolved again from scratch (broadcast, first answer). So a
 //     spoofer flooding replies for the OutsideGateway changes nothing unless it is on the path to the real
 //     one, and a router that really moved (failover) is found again within a second;
-//   - entries are refreshed the same way: one unconfirmed for kReachable is verified;
+//   - entries are refreshed the same way, at a gentler pace (kRetry apart, as Linux's probes): one
+//     unconfirmed for kReachable is verified, so a neighbour slow to answer under load is not dropped;
 //   - at most `capacity` entries (incomplete ones included): past it, a new address is refused and counted,
 //     unless an entry can be evicted that is neither in use nor recently confirmed.
 //
@@ -86,6 +87,7 @@ class NeighborTable {
     MonoTime asked{0};                   // last request we sent
     bool outstanding = false;            // a request of ours awaits its answer
     bool verify = false;                 // verifying the MAC held (disputed, or due for refresh)
+    bool disputed = false;               // the verification answers a claim: probes kVerifyInterval apart
     int probes = 0;                      // requests sent since the last confirmation
     bool pinned = false;
   };
