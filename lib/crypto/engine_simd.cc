@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "lib/crypto/aead.h"
 #include "lib/crypto/chacha20_avx2.h"
+#include "lib/crypto/cpu_features.h"
 #include "lib/crypto/poly1305.h"
 #include "lib/crypto/poly1305_avx2.h"
 #include "lib/crypto/secret.h"
@@ -158,11 +159,6 @@ absl::Status cross_check(AeadBatchEngine& engine) {
 }
 
 }  // namespace
-
-bool cpu_has_avx2() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2");
-}
 
 absl::StatusOr<std::unique_ptr<AeadBatchEngine>> make_simd_engine() {
   if (!cpu_has_avx2()) return absl::FailedPreconditionError("simd: this CPU has no AVX2");

@@ -19,11 +19,9 @@
 
 #include "absl/status/statusor.h"
 #include "lib/crypto/aead_batch.h"
+#include "lib/crypto/cpu_features.h"  // cpu_has_avx2
 
 namespace wg::crypto {
-
-// True when this CPU can run the AVX2 kernel.
-bool cpu_has_avx2();
 
 // FailedPrecondition on a CPU without AVX2; Internal when a one-packet cross-check against libsodium at
 // creation does not match (so "auto" never commits the data path to an engine that computes something else).
