@@ -60,7 +60,38 @@ echo "perf/run.sh: $([ "$smoke" = 1 ] && echo smoke || echo full) run, RUNS=$RUN
   "build $build, work directory $work"
 
 # Per-stage time limit: a stage that hangs is stopped (TERM: its own trap cleans up), marked, and the rest go on.
+# Every wait inside a stage is bounded; this is the last resort. Just before it strikes, stage_dump writes where
+# each of the stage's processes is (state, kernel wait channel and stack, system call) to timeout-dump.txt.
 limit=$([ "$smoke" = 1 ] && echo 120 || echo 3600)
+
+# stage_dump FILE: every process below this script (the stage, its children, theirs; threads too), not the
+# watchdog calling it: state, niceness, CPU, kernel wait channel, then each process's system call and stack.
+stage_dump() {
+  local self=$BASHPID ps_out pids p
+  ps_out=$(ps -eLo pid=,tid=,ppid=,stat=,ni=,psr=,pcpu=,wchan:32=,etimes=,args=)
+  pids=$(awk -v root=$$ -v self="$self" '
+    { pid[NR] = $1; parent[$1] = $3 }
+    END {
+      for (i = 1; i <= NR; i++) {
+        p = pid[i]
+        for (n = 0; n < 64 && p > 1; n++) {
+          if (p == self) break
+          if (p == root) { if (pid[i] != root && !(pid[i] in seen)) { seen[pid[i]] = 1; printf "%s ", pid[i] }; break }
+          p = parent[p]
+        }
+      }
+    }' <<<"$ps_out")
+  {
+    echo "perf/run.sh: stage still running after $((limit - 2)) s ($(date '+%H:%M:%S')); its processes and threads:"
+    echo "  PID   TID  PPID STAT NI PSR %CPU WCHAN ELAPSED COMMAND"
+    awk -v list=" $pids" 'index(list, " " $1 " ")' <<<"$ps_out"
+    for p in $pids; do
+      echo "--- $p: $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-200)"
+      echo "syscall: $(cat "/proc/$p/syscall" 2>/dev/null)"
+      head -12 "/proc/$p/stack" 2>/dev/null
+    done
+  } >"$1" 2>&1
+}
 
 build_stage() {
   if [ "${SKIP_BUILD:-0}" = 1 ]; then echo "SKIP_BUILD=1: using $build as it is"; return 0; fi
@@ -86,8 +117,13 @@ for stage in $stages; do
     rc=$?
     [ "$rc" -eq 0 ] || tail -n 20 "$stage_dir/build.log"
   elif [ -f "$root/perf/lib/$stage.sh" ]; then
+    (trap 'kill $sleeper 2>/dev/null; exit 0' TERM; sleep $((limit - 2)) & sleeper=$!
+     wait $sleeper && stage_dump "$stage_dir/timeout-dump.txt") &
+    watchdog=$!
     STAGE_DIR=$stage_dir timeout -s TERM -k 30 "$limit" bash "$root/perf/lib/$stage.sh" 2>&1 | tee "$stage_dir/stage.log"
     rc=${PIPESTATUS[0]}
+    kill "$watchdog" 2>/dev/null; wait "$watchdog" 2>/dev/null
+    [ ! -f "$stage_dir/timeout-dump.txt" ] || echo "==== $stage: where its processes were before the time limit: $stage_dir/timeout-dump.txt"
   else
     echo "perf/run.sh: no stage '$stage'" >&2
     rc=1

@@ -243,24 +243,31 @@ gone() {  # gone a|b: wggate A's or B's worker thread cannot be read
   kill -0 "${!pid_var}" 2>/dev/null || fail "wggate ${1^^} exited (log: $d/wggate-$1.log)"
   fail "wggate ${1^^}'s worker thread is gone (log: $d/wggate-$1.log)"
 }
+ms_between() { echo $(( (${2//[!0-9]/} - ${1//[!0-9]/}) / 1000 )); }  # two $EPOCHREALTIME values
 # snap FILE: one consistent-enough view of every counter the window needs: the time, the two workers' CPU
 # time, worker 0's counters of both wggates (as a_name=value and b_name=value lines) and testpmd's port
 # counters, all asked for at once. Every part is bounded: a part that does not come fails the stage, naming it.
 snap() {
-  local f=$1 t0=$EPOCHREALTIME t a_cpu b_cpu _ st=0
+  local f=$1 t0=$EPOCHREALTIME t a_cpu a_wait b_cpu b_wait _ st=0
   tp_drain gen; tp_drain sink
   t=${t0//[!0-9]/}000
-  read -r a_cpu _ 2>/dev/null <"/proc/$pid_a/task/$tid_a/schedstat" || gone a
-  read -r b_cpu _ 2>/dev/null <"/proc/$pid_b/task/$tid_b/schedstat" || gone b
+  # schedstat: ns on a CPU, ns waiting for one (runnable, not running), timeslices
+  read -r a_cpu a_wait _ 2>/dev/null <"/proc/$pid_a/task/$tid_a/schedstat" || gone a
+  read -r b_cpu b_wait _ 2>/dev/null <"/proc/$pid_b/task/$tid_b/schedstat" || gone b
   scrape_start a "$port_a"; scrape_start b "$port_b"
   tp_send gen "show port stats 0"; tp_send sink "show port stats 0"
+  local t_asked=$EPOCHREALTIME
   scrape_wait a "$port_a"; scrape_wait b "$port_b"
+  local t_scraped=$EPOCHREALTIME
   tp_stats gen; local gen_tx=$TP_TX
   tp_stats sink; local sink_rx=$TP_RX
+  local t_counted=$EPOCHREALTIME
   {
     echo "t=$t"
     echo "a_cpu=$a_cpu"
     echo "b_cpu=$b_cpu"
+    echo "a_wait=$a_wait"
+    echo "b_wait=$b_wait"
     awk '
       FNR == 1 { p = (FILENAME ~ /metrics-a$/) ? "a" : "b" }
       /^wggate_/ && /worker="0"/ {
@@ -276,8 +283,12 @@ snap() {
     echo "sink_rx=$sink_rx"
   } >"$f"
   [ "$st" = 0 ] || fail "no worker 0 counters in the metrics of wggate $(tr 'ab\n' 'AB ' <"$d/metrics.missing")(kept in $d/metrics-a, $d/metrics-b)"
-  local ms=$(( (${EPOCHREALTIME//[!0-9]/} - ${t0//[!0-9]/}) / 1000 ))
-  [ "$ms" -lt 2000 ] || log "snapshot $(basename "$f") took ${ms} ms (a busy machine?)"
+  local t_end=$EPOCHREALTIME
+  local ms=$(( (${t_end//[!0-9]/} - ${t0//[!0-9]/}) / 1000 ))
+  # Which part was slow, when one was: drain and ask, curl's two scrapes, testpmd's two answers, the file
+  # (one awk). A snapshot once took 106 s with every counter in it read within its first second.
+  [ "$ms" -lt 2000 ] || log "snapshot $(basename "$f") took ${ms} ms (a busy machine?): ask $(ms_between "$t0" "$t_asked")," \
+    "scrapes $(ms_between "$t_asked" "$t_scraped"), testpmd $(ms_between "$t_scraped" "$t_counted"), file $(ms_between "$t_counted" "$t_end") ms"
 }
 
 # Two CPUs cannot give four pollers a core each, and a worker starved of input makes a poor measurement (its
@@ -318,6 +329,20 @@ set_size() {
   tp_send gen start
 }
 
+# threads_now: where the four pollers are (state, CPU, affinity, kernel wait channel) and what used the CPUs
+# over the last half second, in the stage log: what a window that saw no packets needs to be explained.
+threads_now() {
+  local x pid_var tid_var st
+  for x in a b gen sink; do
+    pid_var=pid_$x tid_var=tid_$x
+    st=$(sed 's/^.*) //' "/proc/${!pid_var}/task/${!tid_var}/stat" 2>/dev/null | awk '{ print "state " $1 ", last on CPU " $37 }') || st=gone
+    log "  $x poller (TID ${!tid_var}): ${st:-gone}, allowed CPUs $(taskset -pc "${!tid_var}" 2>/dev/null | sed 's/.*: //')," \
+      "waiting in $(cat "/proc/${!pid_var}/task/${!tid_var}/wchan" 2>/dev/null || echo '?')"
+  done
+  log "  busiest threads over 0.5 s (top -H):"
+  top -b -H -n 2 -d 0.5 -w 160 2>/dev/null | awk '/^top -/ { n++ } n == 2 && /^ *[0-9]/ { if (++k <= 12) print "    " $0 }' >&2 || true
+}
+
 # window_report S0 S1 LAYOUT SIZE RUN: the per-core and wall figures of the measured worker(s) over one window
 # and the chain's rates, all from one awk (on a busy machine every process started costs a turn on a CPU).
 #   per core: packets / (the thread's CPU time less its empty polls, at least 5% of it); wall: what left the
@@ -328,7 +353,7 @@ window_report() {
     case $kind in
       R) result "$a" "$4" "$b" "$5" "$c" ;;
       L) log "$a" ;;
-      F) fail "$a (see $d/*.log, snapshots $1 $2)" ;;
+      F) log "$a"; threads_now; fail "$a (see $d/*.log, snapshots $1 $2)" ;;
       D) got=1 ;;
     esac
   done < <(awk -F= -v layout="$3" -v size="$4" -v run="$5" -v idle_a="$idle_a" -v idle_b="$idle_b" -v dur="$DURATION" '
@@ -343,7 +368,11 @@ window_report() {
       wall = d("t")
       n_pk = d(w pk); n_by = d(w by); n_done = d(w dn); n_rx = d(w rx); n_full = d(w "drop_tx_full")
       n_cpu = d(w "cpu"); n_polls = d(w "worker_polls"); n_busy = d(w "worker_busy_polls")
-      if (n_pk <= 0) { printf "F\t%s: no packets in a %ss window at size %s\n", series, dur, size; return 0 }
+      if (n_pk <= 0) {
+        printf "F\t%s: no packets in a %ss window at size %s (the worker: %.0f polls, %.0f ms on a CPU, %.0f ms runnable waiting for one, of %.0f ms)\n",
+          series, dur, size, n_polls, n_cpu / 1e6, d(w "wait") / 1e6, d("t") / 1e6
+        return 0
+      }
       busy_cpu = n_cpu - (n_polls - n_busy) * idle
       if (busy_cpu < 0.05 * n_cpu) busy_cpu = 0.05 * n_cpu
       busy_cpu = sprintf("%.0f", busy_cpu) + 0
