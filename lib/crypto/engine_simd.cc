@@ -1,5 +1,5 @@
-// The "simd" engine: burst orchestration at baseline flags around the AVX2 keystream kernel (see
-// engine_simd.h for the passes). Jobs are processed in chunks of kMaxBatch; per-instance scratch holds one
+// The cross-packet engines ("simd", "avx512"): burst orchestration at baseline flags around a keystream kernel
+// and a Poly1305 kernel (see engine_simd.h for the passes). Jobs are processed in chunks of kMaxBatch; per-instance scratch holds one
 // Poly1305 key per job slot and the stream descriptors the kernel walks.
 #include "lib/crypto/engine_simd.h"
 
@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "lib/crypto/aead.h"
 #include "lib/crypto/chacha20_avx2.h"
 #include "lib/crypto/cpu_features.h"
@@ -43,10 +44,12 @@ bool tags_equal(const std::uint8_t* a, const std::uint8_t* b) {
   return _mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_setzero_si128())) == 0xffff;
 }
 
-class SimdEngine final : public AeadBatchEngine {
+class CrossPacketEngine final : public AeadBatchEngine {
  public:
-  const char* name() const override { return "simd"; }
-  std::string_view description() const override { return "simd avx2 (across packets: ChaCha20 8 lanes, Poly1305 4 lanes)"; }
+  explicit CrossPacketEngine(const simd::CrossPacketKernels& kernels) : k_(kernels) {}
+
+  const char* name() const override { return k_.name; }
+  std::string_view description() const override { return k_.description; }
 
   std::size_t seal(std::span<AeadJob> jobs) override {
     for (std::size_t i = 0; i < jobs.size(); i += kMaxBatch) {
@@ -76,12 +79,12 @@ class SimdEngine final : public AeadBatchEngine {
     for (std::size_t i = 0; i < jobs.size(); ++i) {
       if (jobs[i].len != 0) streams_[ns++] = stream_for(jobs[i], 1, jobs[i].data, jobs[i].len);
     }
-    simd::chacha20_xor_streams_avx2(streams_.data(), ns);
+    k_.chacha(streams_.data(), ns);
     for (std::size_t i = 0; i < jobs.size(); ++i) {
       poly_jobs_[i] = {poly_keys_[i].data(), jobs[i].data, jobs[i].len, jobs[i].tag};
       jobs[i].ok = true;
     }
-    simd::poly1305_aead_no_ad_batch_avx2(poly_jobs_.data(), jobs.size());
+    k_.poly(poly_jobs_.data(), jobs.size());
     wipe_keys(jobs.size());
   }
 
@@ -90,11 +93,11 @@ class SimdEngine final : public AeadBatchEngine {
     for (std::size_t i = 0; i < jobs.size(); ++i) {
       streams_[i] = stream_for(jobs[i], 0, poly_keys_[i].data(), simd::kPolyKeySize);
     }
-    simd::chacha20_xor_streams_avx2(streams_.data(), jobs.size());
+    k_.chacha(streams_.data(), jobs.size());
     for (std::size_t i = 0; i < jobs.size(); ++i) {
       poly_jobs_[i] = {poly_keys_[i].data(), jobs[i].data, jobs[i].len, computed_tags_[i].data()};
     }
-    simd::poly1305_aead_no_ad_batch_avx2(poly_jobs_.data(), jobs.size());
+    k_.poly(poly_jobs_.data(), jobs.size());
     std::size_t ns = 0;
     std::size_t failed = 0;
     for (std::size_t i = 0; i < jobs.size(); ++i) {
@@ -107,7 +110,7 @@ class SimdEngine final : public AeadBatchEngine {
       }
     }
     wipe_keys(jobs.size());
-    simd::chacha20_xor_streams_avx2(streams_.data(), ns);
+    k_.chacha(streams_.data(), ns);
     return failed;
   }
 
@@ -116,6 +119,7 @@ class SimdEngine final : public AeadBatchEngine {
   // byte by byte.
   void wipe_keys(std::size_t n) { std::memset(poly_keys_.data(), 0, n * simd::kPolyKeySize); }
 
+  const simd::CrossPacketKernels k_;
   alignas(64) std::array<std::array<std::uint8_t, simd::kPolyKeySize>, kMaxBatch> poly_keys_{};
   alignas(64) std::array<std::array<std::uint8_t, kTagSize>, kMaxBatch> computed_tags_{};
   std::array<ChachaStream, 2 * kMaxBatch> streams_{};
@@ -142,31 +146,36 @@ absl::Status cross_check(AeadBatchEngine& engine) {
   }
   const auto plaintext = buf;
   if (engine.seal(jobs) != 0 || buf != want) {
-    return absl::InternalError("simd: ChaCha20-Poly1305 output differs from libsodium's");
+    return absl::InternalError(absl::StrCat(engine.name(), ": ChaCha20-Poly1305 output differs from libsodium's"));
   }
   const bool opened = engine.open(jobs) == 0;
   for (std::size_t j = 0; j < std::size(kLens); ++j) {
     if (!opened || std::memcmp(buf.data() + j * kStride, plaintext.data() + j * kStride, kLens[j]) != 0) {
-      return absl::InternalError("simd: ChaCha20-Poly1305 does not open what it sealed");
+      return absl::InternalError(absl::StrCat(engine.name(), ": ChaCha20-Poly1305 does not open what it sealed"));
     }
   }
   buf = want;
   jobs[5].tag[0] ^= 1;
   if (engine.open(jobs) != 1 || jobs[5].ok || std::memcmp(jobs[5].data, want.data() + 5 * kStride, 100) != 0) {
-    return absl::InternalError("simd: ChaCha20-Poly1305 accepted a wrong tag or wrote its payload");
+    return absl::InternalError(absl::StrCat(engine.name(), ": ChaCha20-Poly1305 accepted a wrong tag or wrote its payload"));
   }
   return absl::OkStatus();
 }
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<AeadBatchEngine>> make_simd_engine() {
-  if (!cpu_has_avx2()) return absl::FailedPreconditionError("simd: this CPU has no AVX2");
+absl::StatusOr<std::unique_ptr<AeadBatchEngine>> make_cross_packet_engine(const simd::CrossPacketKernels& kernels) {
   // The reference in cross_check() needs libsodium initialised (idempotent).
   if (sodium_init() < 0) std::abort();
-  auto engine = std::make_unique<SimdEngine>();
+  auto engine = std::make_unique<CrossPacketEngine>(kernels);
   if (absl::Status s = cross_check(*engine); !s.ok()) return s;
   return engine;
+}
+
+absl::StatusOr<std::unique_ptr<AeadBatchEngine>> make_simd_engine() {
+  if (!cpu_has_avx2()) return absl::FailedPreconditionError("simd: this CPU has no AVX2");
+  return make_cross_packet_engine({"simd", "simd avx2 (across packets: ChaCha20 8 lanes, Poly1305 4 lanes)",
+                                   simd::chacha20_xor_streams_avx2, simd::poly1305_aead_no_ad_batch_avx2});
 }
 
 }  // namespace wg::crypto

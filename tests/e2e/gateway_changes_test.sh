@@ -92,11 +92,13 @@ churn_pid=$!
 on_cleanup "kill $churn_pid 2>/dev/null"
 sent=0; got=0; rounds=0
 while kill -0 "$churn_pid" 2>/dev/null || [ "$rounds" -lt 3 ]; do
+  gw_counters "$E2E_TMP/counters-before"
   out=$(ip netns exec "$ns_client" ping -n -q -c 100 -i 0.01 -W 2 10.62.0.1 || true)
   read -r s r <<<"$(sed -n 's/^\([0-9]*\) packets transmitted, \([0-9]*\) received.*/\1 \2/p' <<<"$out")"
   sent=$((sent + s)); got=$((got + r)); rounds=$((rounds + 1))
   [ "${s:-0}" -gt 0 ] || fail "churn: ping did not run: $out"
-  [ "$r" = "$s" ] || fail "churn: lost echoes to A while peers changed: $r of $s (round $rounds)"
+  [ "$r" = "$s" ] || fail "churn: lost echoes to A while peers changed: $r of $s (round $rounds;" \
+    "$(gw_counters_grown "$E2E_TMP/counters-before"))"
   [ "$rounds" -lt 600 ] || fail "churn: the churn did not finish within 600 ping rounds"
 done
 wait "$churn_pid" || fail "churn: a wg set failed: $(tail -n 5 "$E2E_TMP/churn.log")"
@@ -119,6 +121,7 @@ for i in $(seq 1 40); do
     "$(wg genkey | wg pubkey)" $((100 + i)) $((100 + i)) $((100 + i)) >> "$E2E_TMP/bulk.conf"
 done
 for round in 1 2 3; do
+  gw_counters "$E2E_TMP/counters-before"
   ip netns exec "$ns_client" ping -n -q -c 60 -i 0.05 -W 2 10.62.0.1 > "$E2E_TMP/bulk-ping.txt" 2>&1 &
   ping_pid=$!
   wg addconf "$gw_name" "$E2E_TMP/bulk.conf"
@@ -126,7 +129,8 @@ for round in 1 2 3; do
   wg syncconf "$gw_name" "$E2E_TMP/before.conf"
   [ "$(wg show "$gw_name" peers | wc -l)" = 1 ] || fail "bulk: $(wg show "$gw_name" peers | wc -l) peers after syncconf"
   wait "$ping_pid" || true
-  grep -q " 60 received" "$E2E_TMP/bulk-ping.txt" || fail "bulk: echoes to A lost (round $round): $(cat "$E2E_TMP/bulk-ping.txt")"
+  grep -q " 60 received" "$E2E_TMP/bulk-ping.txt" || fail "bulk: echoes to A lost (round $round): $(cat "$E2E_TMP/bulk-ping.txt");" \
+    "$(gw_counters_grown "$E2E_TMP/counters-before")"
 done
 pass "bulk (3 rounds of 40 peers added and removed in one request each; 60/60 echoes to A every round)"
 

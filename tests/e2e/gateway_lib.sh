@@ -90,3 +90,20 @@ gw_start() {
     sleep 0.2
   done
 }
+
+# Loss forensics for tests that count echoes: gw_counters FILE keeps every drop-like counter of the gateway
+# (drops by reason, control drops, full rings, port misses and pool failures) as "name{labels} value" lines;
+# gw_counters_grown FILE says which of them grew since, or that none did (then the loss happened outside the
+# gateway: the kernel's veths and sockets, or wireguard-go, on a machine short of CPU).
+gw_counters() {
+  ip netns exec "$ns_gw" curl -sf --max-time 5 http://127.0.0.1:9586/metrics 2>/dev/null |
+    awk '/^wggate_[a-z_]*(drops|full|imissed|nombuf|refused|dropped)[a-z_]*[{ ]/ { print $1, $2 }' >"$1" || true
+}
+gw_counters_grown() {
+  local now
+  now=$(mktemp)
+  gw_counters "$now"
+  awk 'NR == FNR { was[$1] = $2; next } ($2 + 0) > (was[$1] + 0) { printf "%s +%d; ", $1, $2 - was[$1]; n++ }
+       END { if (!n) printf "no gateway drop counter grew" }' "$1" "$now"
+  rm -f "$now"
+}
