@@ -62,9 +62,13 @@ echo "perf/run.sh: $([ "$smoke" = 1 ] && echo smoke || echo full) run, RUNS=$RUN
 # Per-stage time limit: a stage that hangs is stopped (TERM: its own trap cleans up), marked, and the rest go on.
 # Every wait inside a stage is bounded; this is the last resort. Just before it strikes, stage_dump writes where
 # each of the stage's processes is (state, kernel wait channel and stack, system call) to timeout-dump.txt.
-limit=$([ "$smoke" = 1 ] && echo 120 || echo 3600)
+# Smoke stages take 5-40 s on a quiet 2-CPU machine; the limit leaves room for a stall of a minute or two
+# that is not ours (once, every counter of a snapshot read within a second, the stage's shell then sat blocked
+# in the kernel for 106 s while the pollers ran on; see perf/README.md).
+limit=$([ "$smoke" = 1 ] && echo 300 || echo 3600)
+silent_after=${PERF_SILENT_AFTER:-45}  # seconds without a line in stage.log before the watchdog records where everything is
 
-# stage_dump FILE: every process below this script (the stage, its children, theirs; threads too), not the
+# stage_dump FILE WHY: every process below this script (the stage, its children, theirs; threads too), not the
 # watchdog calling it: state, niceness, CPU, kernel wait channel, then each process's system call and stack.
 stage_dump() {
   local self=$BASHPID ps_out pids p
@@ -82,7 +86,7 @@ stage_dump() {
       }
     }' <<<"$ps_out")
   {
-    echo "perf/run.sh: stage still running after $((limit - 2)) s ($(date '+%H:%M:%S')); its processes and threads:"
+    echo "perf/run.sh: $2 ($(date '+%H:%M:%S')); the stage's processes and threads:"
     echo "  PID   TID  PPID STAT NI PSR %CPU WCHAN ELAPSED COMMAND"
     awk -v list=" $pids" 'index(list, " " $1 " ")' <<<"$ps_out"
     for p in $pids; do
@@ -117,12 +121,25 @@ for stage in $stages; do
     rc=$?
     [ "$rc" -eq 0 ] || tail -n 20 "$stage_dir/build.log"
   elif [ -f "$root/perf/lib/$stage.sh" ]; then
-    (trap 'kill $sleeper 2>/dev/null; exit 0' TERM; sleep $((limit - 2)) & sleeper=$!
-     wait $sleeper && stage_dump "$stage_dir/timeout-dump.txt") &
+    # The watchdog: once when the stage has printed nothing for $silent_after s (while it is stuck, which is
+    # when the wait channels and stacks say something) and once just before the time limit.
+    (last=-1 quiet=0 elapsed=0 dumped=0
+     while sleep 5; do
+       elapsed=$((elapsed + 5))
+       size=$(stat -c %s "$stage_dir/stage.log" 2>/dev/null || echo 0)
+       if [ "$size" = "$last" ]; then quiet=$((quiet + 5)); else quiet=0 last=$size; fi
+       if [ "$dumped" = 0 ] && [ "$quiet" -ge "$silent_after" ]; then
+         stage_dump "$stage_dir/silent-dump.txt" "stage silent for ${quiet} s after ${elapsed} s"; dumped=1
+       fi
+       if [ "$elapsed" -ge $((limit - 5)) ]; then
+         stage_dump "$stage_dir/timeout-dump.txt" "stage still running after ${elapsed} s"; exit 0
+       fi
+     done) &
     watchdog=$!
     STAGE_DIR=$stage_dir timeout -s TERM -k 30 "$limit" bash "$root/perf/lib/$stage.sh" 2>&1 | tee "$stage_dir/stage.log"
     rc=${PIPESTATUS[0]}
-    kill "$watchdog" 2>/dev/null; wait "$watchdog" 2>/dev/null
+    pkill -P "$watchdog" sleep 2>/dev/null; kill "$watchdog" 2>/dev/null; wait "$watchdog" 2>/dev/null
+    [ ! -f "$stage_dir/silent-dump.txt" ] || echo "==== $stage: where its processes were when it fell silent: $stage_dir/silent-dump.txt"
     [ ! -f "$stage_dir/timeout-dump.txt" ] || echo "==== $stage: where its processes were before the time limit: $stage_dir/timeout-dump.txt"
   else
     echo "perf/run.sh: no stage '$stage'" >&2
