@@ -31,9 +31,10 @@ inline constexpr std::string_view kDefaultName = "wggate0";
 inline constexpr std::size_t kMaxNameLen = 15;  // IFNAMSIZ - 1: the name also names the UAPI socket
 inline constexpr std::uint16_t kDefaultMetricsPort = 9586;
 
-// Which batch AEAD implementation the workers use; kAuto picks the fastest available at startup.
-enum class CryptoEngine { kAuto, kSimd, kIpsecMb, kSodium };
-// "auto", "simd", "ipsec-mb", "sodium": the spelling the config file uses.
+// Which batch AEAD implementation the workers use; kAuto measures the ones this CPU runs at startup and picks
+// the fastest per operation and packet size class (lib/crypto/engine_auto.h).
+enum class CryptoEngine { kAuto, kSimd, kAvx512, kIpsecMb, kSodium };
+// "auto", "simd", "avx512", "ipsec-mb", "sodium": the spelling the config file uses.
 std::string_view to_string(CryptoEngine engine);
 
 // A prefix and the line it was written on (AllowedIPs, InsideAddress, OutsideAddress).

@@ -48,6 +48,7 @@ std::string_view to_string(CryptoEngine engine) {
   switch (engine) {
     case CryptoEngine::kAuto: return "auto";
     case CryptoEngine::kSimd: return "simd";
+    case CryptoEngine::kAvx512: return "avx512";
     case CryptoEngine::kIpsecMb: return "ipsec-mb";
     case CryptoEngine::kSodium: return "sodium";
   }
@@ -112,10 +113,10 @@ absl::StatusOr<std::string> parse_dpdk_port(std::string_view text) {
 
 absl::StatusOr<CryptoEngine> parse_crypto_engine(std::string_view text) {
   for (const CryptoEngine e :
-       {CryptoEngine::kAuto, CryptoEngine::kSimd, CryptoEngine::kIpsecMb, CryptoEngine::kSodium}) {
+       {CryptoEngine::kAuto, CryptoEngine::kSimd, CryptoEngine::kAvx512, CryptoEngine::kIpsecMb, CryptoEngine::kSodium}) {
     if (iequals(text, to_string(e))) return e;
   }
-  return invalid(absl::StrFormat("'%s' is not one of auto, simd, ipsec-mb, sodium", text));
+  return invalid(absl::StrFormat("'%s' is not one of auto, simd, avx512, ipsec-mb, sodium", text));
 }
 
 absl::StatusOr<std::vector<std::string_view>> split_list(std::string_view text) {

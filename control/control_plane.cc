@@ -78,10 +78,18 @@ absl::Status ControlPlane::init() {
   if (absl::Status s = apply_change(change_from_config(cfg_)); !s.ok()) {
     return absl::ResourceExhaustedError(absl::StrCat(cfg_.file, ": ", std::string(s.message())));
   }
+  std::vector<Metrics::Sources::EngineClass> engine_classes;
+  for (const crypto::AeadOp op : {crypto::AeadOp::kSeal, crypto::AeadOp::kOpen}) {
+    for (std::size_t c = 0; c < crypto::kSizeClassCount; ++c) {
+      const auto size_class = static_cast<crypto::SizeClass>(c);
+      engine_classes.push_back({std::string(crypto::to_string(op)), std::string(crypto::to_string(size_class)),
+                                own_ctx_.engine->engine_for(op, size_class)});
+    }
+  }
   metrics_ = std::make_shared<Metrics>(Metrics::Sources{
       cfg_.gateway.name, crypto::to_base64(identity_.public_key), &tables_, workers_, &counters_,
-      own_ctx_.engine->name(), std::string(own_ctx_.engine->description()), tsc_hz_, pool_,
-      {{gw_.inside_port, "inside"}, {gw_.outside_port, "outside"}}});
+      std::string(own_ctx_.engine->description()), tsc_hz_, pool_,
+      {{gw_.inside_port, "inside"}, {gw_.outside_port, "outside"}}, std::move(engine_classes)});
   refresh_metrics();
   auto exposer = start_exposer(cfg_.gateway.metrics_address.to_string(), metrics_);
   if (!exposer.ok()) {

@@ -171,9 +171,17 @@ void Metrics::collect_worker_stats(std::vector<MetricFamily>& out) const {
   out.push_back(std::move(phase_cycles));
   out.push_back({"wggate_tsc_hz", "Time stamp counter frequency: cycles per second, to turn cycles into time",
                  MetricType::Gauge, {metric({{"device", src_.device}}, static_cast<double>(src_.tsc_hz), MetricType::Gauge)}});
-  out.push_back({"wggate_crypto_engine_info", "The AEAD batch engine every worker runs", MetricType::Gauge,
-                 {metric({{"device", src_.device}, {"engine", src_.engine}, {"description", src_.engine_description}},
-                         1, MetricType::Gauge)}});
+  MetricFamily engine{"wggate_crypto_engine_info",
+                      "The AEAD batch engine every worker runs for each operation and payload size class (class "
+                      "bounds and, under auto, the measured figures in description)",
+                      MetricType::Gauge, {}};
+  for (const Sources::EngineClass& c : src_.engine_classes) {
+    engine.metric.push_back(metric(
+        {{"device", src_.device}, {"op", c.op}, {"class", c.size_class}, {"engine", c.engine},
+         {"description", src_.engine_description}},
+        1, MetricType::Gauge));
+  }
+  out.push_back(std::move(engine));
 }
 
 // The rings from the workers to control: how full they are now, and what was lost when they were full

@@ -4,7 +4,8 @@
 // wireguard_peer_last_handshake_seconds), plus the gateway's own (docs/ARCHITECTURE.md, "Metrics"): every
 // dataplane counter per worker, drops by reason, polls and busy polls per worker, crypto batch sizes per
 // worker (histogram), ring occupancy and ring-full drops, the control thread's handshake counters and load
-// state, the crypto engine. No key material except public keys.
+// state, the crypto engine (per operation and payload size class: "auto" may run a different one for
+// each). No key material except public keys.
 //
 // Thread rules: Collect() runs on the exposer's own HTTP threads. It reads the workers' counters directly
 // (each worker writes only its own, a scrape only adds them up: workers are never slowed or locked), ring
@@ -51,8 +52,7 @@ class Metrics : public prometheus::Collectable {
     const dp::Tables* tables = nullptr;
     unsigned workers = 0;  // worker slots 0..workers-1, then control's own slot
     const ControlCounters* control = nullptr;
-    std::string engine;              // AeadBatchEngine::name()
-    std::string engine_description;  // with library version and code path
+    std::string engine_description;  // AeadBatchEngine::description(): library versions, code paths, "auto"'s figures
     std::uint64_t tsc_hz = 0;        // rte_get_tsc_hz(): the unit of the worker cycle counters
     const rte_mempool* pool = nullptr;  // the mbuf pool: in use / capacity (read from any thread)
     struct Port {
@@ -60,6 +60,12 @@ class Metrics : public prometheus::Collectable {
       std::string role;  // "inside" / "outside"
     };
     std::vector<Port> ports;  // rx_nombuf and imissed from rte_eth_stats_get
+    struct EngineClass {
+      std::string op;          // crypto::to_string(AeadOp): "seal", "open"
+      std::string size_class;  // crypto::to_string(SizeClass): "small", "medium", "large", "xlarge"
+      std::string engine;      // AeadBatchEngine::engine_for(): the engine that runs op on that class
+    };
+    std::vector<EngineClass> engine_classes;  // one wggate_crypto_engine_info series each
   };
 
   explicit Metrics(Sources sources);

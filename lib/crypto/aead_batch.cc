@@ -1,9 +1,12 @@
+// make_engine(): engine names to factories (aead_batch.h).
 #include "lib/crypto/aead_batch.h"
 
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "lib/crypto/engine_auto.h"
+#include "lib/crypto/engine_avx512.h"
 #include "lib/crypto/engine_ipsecmb.h"
 #include "lib/crypto/engine_simd.h"
 #include "lib/crypto/engine_sodium.h"
@@ -14,17 +17,14 @@ absl::StatusOr<std::unique_ptr<AeadBatchEngine>> make_engine(std::string_view na
   if (name == "sodium") return make_sodium_engine();
   if (name == "ipsec-mb") return make_ipsecmb_engine();
   if (name == "simd") return make_simd_engine();
-  if (name == "auto") {
-    // The fastest first: the cross-packet AVX2 engine wherever the CPU has AVX2 (measured side by side,
-    // 2.7-3x IPsec-MB at 64 B and 1.5-1.6x at 1420 B, perf/results), then IPsec-MB one packet at a time,
-    // then libsodium. The fallback is silent here; the caller logs description(), and naming "simd" or
-    // "ipsec-mb" explicitly turns the reason it cannot run into a startup error.
-    if (auto engine = make_simd_engine(); engine.ok()) return engine;
-    if (auto engine = make_ipsecmb_engine(); engine.ok()) return engine;
-    return make_sodium_engine();
-  }
+  if (name == "avx512") return make_avx512_engine();
+  // Measured, not assumed (issue 13): which engine is fastest depends on the CPU and the packet size (on
+  // AVX-512 CPUs IPsec-MB beats simd at the MTU, simd wins small packets everywhere). The engines that
+  // cannot run here are skipped silently; the caller logs description(), which names the choice, and
+  // naming an engine explicitly turns the reason it cannot run into a startup error.
+  if (name == "auto") return make_auto_engine(auto_choice());
   return absl::InvalidArgumentError(absl::StrCat("unknown crypto engine \"", std::string(name),
-                                                 "\" (expected auto, simd, ipsec-mb or sodium)"));
+                                                 "\" (expected auto, simd, avx512, ipsec-mb or sodium)"));
 }
 
 }  // namespace wg::crypto

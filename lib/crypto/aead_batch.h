@@ -4,8 +4,12 @@
 // leaves unauthenticated plaintext in a rejected payload; they differ only in speed
 // (perf/crypto/aead_batch_bench.cc).
 //
-// Engines: "simd" (our own cross-packet AVX2 engine, engine_simd.h), "ipsec-mb" (Intel IPsec-MB,
-// engine_ipsecmb.h), "sodium" (libsodium, one packet at a time, engine_sodium.h; the reference).
+// Engines: "simd" (our own cross-packet AVX2 engine, engine_simd.h), "avx512" (cross-packet AVX-512 + IFMA,
+// engine_avx512.h, issue 13), "ipsec-mb" (Intel IPsec-MB, engine_ipsecmb.h), "sodium" (libsodium, one packet
+// at a time, engine_sodium.h; the reference), and "auto" (engine_auto.h): no code of its own, it times every
+// engine this CPU runs once per process and hands each packet of a burst to the engine measured fastest for
+// its size class, per operation (which engine wins depends on the CPU and the size: on a Zen 5, avx512
+// everywhere; without it, simd for small packets and IPsec-MB for large ones).
 //
 // Thread rule: an engine instance is used by one thread only (it owns per-instance scratch and, for
 // IPsec-MB, a job manager). The dataplane creates one engine per worker lcore, on that lcore.
@@ -36,12 +40,44 @@ struct AeadJob {
   bool ok;                  // set by the engine: open, the tag verified; seal, the job was processed
 };
 
+// Payload size classes, each with its own engine per operation under "auto". The bounds are where engines
+// trade places (32-packet bursts on an AMD Zen 5 with AVX-512, perf/crypto/aead_batch_bench.cc): simd costs
+// little per packet plus ~0.6 ns/B, IPsec-MB ~190 ns per packet plus ~0.3 ns/B, so they cross near 400 B
+// sealing and near 650 B opening; a burst of 512 B packets seals faster on IPsec-MB and opens faster on
+// simd. Small is where the per-packet setup dominates (ACKs, keepalives). Each size of the benchmark falls
+// in a class with one winner per operation there, so "auto" can match the best engine at each.
+enum class SizeClass : std::uint8_t { kSmall, kMedium, kLarge, kXLarge };
+inline constexpr std::size_t kSizeClassCount = 4;
+// The largest payload of each class but the last.
+inline constexpr std::uint32_t kSizeClassMaxBytes[kSizeClassCount - 1] = {128, 384, 640};
+
+constexpr SizeClass size_class(std::uint32_t len) {
+  std::size_t c = 0;
+  while (c < kSizeClassCount - 1 && len > kSizeClassMaxBytes[c]) ++c;
+  return static_cast<SizeClass>(c);
+}
+// "small", "medium", "large", "xlarge": the `class` label of wggate_crypto_engine_info.
+constexpr std::string_view to_string(SizeClass c) {
+  constexpr std::string_view kNames[kSizeClassCount] = {"small", "medium", "large", "xlarge"};
+  return kNames[static_cast<std::size_t>(c)];
+}
+
+enum class AeadOp : std::uint8_t { kSeal, kOpen };
+inline constexpr std::size_t kAeadOpCount = 2;
+// "seal", "open": the `op` label of wggate_crypto_engine_info.
+constexpr std::string_view to_string(AeadOp op) { return op == AeadOp::kSeal ? "seal" : "open"; }
+
 class AeadBatchEngine {
  public:
   virtual ~AeadBatchEngine() = default;
 
-  // The name make_engine() takes ("simd", "ipsec-mb", "sodium").
+  // The name make_engine() takes ("simd", "avx512", "ipsec-mb", "sodium", "auto").
   virtual const char* name() const = 0;
+  // The name of the engine that runs `op` on payloads of class `c`: name() itself, except under "auto".
+  virtual const char* engine_for(AeadOp op, SizeClass c) const {
+    (void)op, (void)c;
+    return name();
+  }
   // For the startup log: the name plus the library version and the code path chosen for this CPU.
   virtual std::string_view description() const = 0;
 
@@ -58,9 +94,9 @@ class AeadBatchEngine {
   virtual std::size_t open(std::span<AeadJob> jobs) = 0;
 };
 
-// "auto" (simd where the CPU has AVX2 and its self-check passes, else IPsec-MB if this CPU and library can
-// run it, else libsodium), "simd" (an error without AVX2), "ipsec-mb", "sodium". Unknown names are an
-// InvalidArgument error.
+// "auto" (engine_auto.h: the first call in a process measures every engine this CPU runs, a few
+// milliseconds; later calls reuse that choice), "simd" (an error without AVX2), "avx512" (an error without
+// AVX-512 IFMA), "ipsec-mb", "sodium". Unknown names are an InvalidArgument error.
 [[nodiscard]] absl::StatusOr<std::unique_ptr<AeadBatchEngine>> make_engine(std::string_view name);
 
 }  // namespace wg::crypto

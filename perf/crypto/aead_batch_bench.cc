@@ -6,8 +6,11 @@
 // Benchmark names (perf/run.sh reads them from --benchmark_format=json):
 //   seal/<engine>/<size>    encrypt 32 payloads in place and write their tags
 //   open/<engine>/<size>    verify 32 tags and decrypt in place
-//   <engine>  make_engine() name: ipsec-mb, sodium, and simd (issue 6) where make_engine() builds it; a new
-//             engine is measured once its name is added to kOptionalEngines
+//   <engine>  make_engine() name: ipsec-mb, sodium, and where make_engine() builds them simd (issue 6),
+//             avx512 and auto (issue 13; auto is measured side by side with the engines it chooses from, so
+//             "auto within 3 % of the fastest engine at every size" is read off one run: auto's time over
+//             the lowest of the others, per operation and size); a new engine is measured once its name is
+//             added to kOptionalEngines
 //   <size>    payload bytes per packet: 64 128 256 512 1024 1420, or "imix": 7:4:1 of 64/576/1420 bytes
 //             interleaved in one burst (19 x 64, 10 x 576, 3 x 1420 = 11236 bytes)
 //   poly1305/<impl>/<size>  the "simd" engine's MAC alone over one burst (AEAD form, RFC 8439 section 2.8):
@@ -16,8 +19,8 @@
 // JSON fields per benchmark: items_per_second (packets/s: Mpps = /1e6), bytes_per_second (payload bytes/s:
 // Gbit/s = *8/1e9), both over CPU time (Google Benchmark's default: time the process was preempted on a busy
 // machine does not count; on an idle pinned core CPU time = real time); label (the engine's description:
-// library version and code path); error_occurred and error_message when the cross-check below failed (no
-// numbers are reported then).
+// library version and code path; for auto, its choice per size class and the figures it measured at start);
+// error_occurred and error_message when the cross-check below failed (no numbers are reported then).
 //
 // Before any timing, every benchmark cross-checks all engines on its burst: each engine's ciphertext+tag
 // must equal the one-packet reference (lib/crypto/aead.h, libsodium) byte for byte, each engine's open()
@@ -63,7 +66,7 @@ constexpr std::uint32_t kSizes[] = {64, 128, 256, 512, 1024, 1420};
 // Engines measured whether or not they can be built here (an unbuildable one shows up as an error in the
 // results, not as a silent gap), then the ones that exist only where make_engine() builds them.
 constexpr const char* kRequiredEngines[] = {"ipsec-mb", "sodium"};
-constexpr const char* kOptionalEngines[] = {"simd"};
+constexpr const char* kOptionalEngines[] = {"simd", "avx512", "auto"};
 
 // IMIX 7:4:1 over a 12-packet cycle, interleaved as traffic arrives, not sorted by size.
 constexpr std::uint32_t kImixCycle[12] = {64, 576, 64, 64, 576, 64, 1420, 64, 576, 64, 64, 576};

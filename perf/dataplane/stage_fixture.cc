@@ -280,7 +280,7 @@ absl::Status start_fixture(const std::string& lcore) {
     if (auto mac = dp::start_port({p, 1, 1500}, g_pool); !mac.ok()) return mac.status();
   }
   if (auto st = make_gateway(g_inside, g_outside); !st.ok()) return st;
-  for (const char* name : {"ipsec-mb", "sodium", "simd"}) {
+  for (const char* name : {"ipsec-mb", "sodium", "simd", "avx512", "auto"}) {
     auto e = crypto::make_engine(name);
     if (e.ok() && !agrees_with_reference(**e)) {
       std::fprintf(stderr, "stages_bench: engine %s disagrees with the reference AEAD: not measured\n", name);

@@ -200,7 +200,7 @@ TEST(ParserErrors, BadValuesSayWhy) {
   expect_error(with_gateway_line("MTU = 1400 bytes"), 5, "is not a number");
   expect_error(with_gateway_line("Name = wggate-much-too-long"), 5, "1..15 characters");
   expect_error(with_gateway_line("Name = wg/0"), 5, "not a valid interface name");
-  expect_error(with_gateway_line("CryptoEngine = fast"), 5, "not one of auto, simd, ipsec-mb, sodium");
+  expect_error(with_gateway_line("CryptoEngine = fast"), 5, "not one of auto, simd, avx512, ipsec-mb, sodium");
   expect_error(with_gateway_line("OutsideGateway = gw.example.com"), 5, "OutsideGateway: 'gw.example.com'");
   expect_error(with_gateway_line("MetricsAddress = localhost:9586"), 5, "hostnames are not resolved");
   expect_error(with_gateway_line("InsideAddress = 10.5.0.1"), 5, "needs its subnet length, e.g. 10.5.0.1/24");

@@ -46,10 +46,12 @@ TEST(Values, GatewayName) {
 TEST(Values, CryptoEngineAndPorts) {
   EXPECT_EQ(*parse_crypto_engine("auto"), CryptoEngine::kAuto);
   EXPECT_EQ(*parse_crypto_engine("SIMD"), CryptoEngine::kSimd);
+  EXPECT_EQ(*parse_crypto_engine("avx512"), CryptoEngine::kAvx512);
   EXPECT_EQ(*parse_crypto_engine("ipsec-mb"), CryptoEngine::kIpsecMb);
   EXPECT_EQ(*parse_crypto_engine("sodium"), CryptoEngine::kSodium);
   EXPECT_FALSE(parse_crypto_engine("ipsecmb").ok());
-  for (const CryptoEngine e : {CryptoEngine::kAuto, CryptoEngine::kSimd, CryptoEngine::kIpsecMb, CryptoEngine::kSodium}) {
+  for (const CryptoEngine e : {CryptoEngine::kAuto, CryptoEngine::kSimd, CryptoEngine::kAvx512, CryptoEngine::kIpsecMb,
+                               CryptoEngine::kSodium}) {
     EXPECT_EQ(*parse_crypto_engine(to_string(e)), e);
   }
   EXPECT_EQ(*parse_dpdk_port("0000:03:00.0"), "0000:03:00.0");

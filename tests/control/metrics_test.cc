@@ -18,7 +18,8 @@ class MetricsTest : public ::testing::Test {
     tables_.workers = workers_.get();
     tables_.worker_count = kWorkers;
     metrics_ = std::make_unique<Metrics>(Metrics::Sources{"wg-test", "PUBKEY=", &tables_, kWorkers, &control_,
-                                                          "sodium", "libsodium 1.0.18", 2'000'000'000, nullptr, {}});
+                                                          "auto: <=128 B simd, ...", 2'000'000'000, nullptr, {},
+                                                          {{"seal", "small", "simd"}, {"open", "large", "ipsec-mb"}}});
   }
 
   std::string scrape() const { return prometheus::TextSerializer().Serialize(metrics_->Collect()); }
@@ -107,8 +108,11 @@ TEST_F(MetricsTest, ControlCountersAndEngine) {
   EXPECT_TRUE(has_line(text, R"(wggate_handshakes_rejected_total{device="wg-test",reason="stale_timestamp"} 2)"));
   EXPECT_TRUE(has_line(text, R"(wggate_handshakes_rejected_total{device="wg-test",reason="invalid_mac"} 1)"));
   EXPECT_TRUE(has_line(text, R"(wggate_under_load{device="wg-test"} 0)"));
-  EXPECT_TRUE(has_line(
-      text, R"(wggate_crypto_engine_info{device="wg-test",engine="sodium",description="libsodium 1.0.18"} 1)"));
+  for (const char* line :
+       {R"(wggate_crypto_engine_info{device="wg-test",op="seal",class="small",engine="simd",description="auto: <=128 B simd, ..."} 1)",
+        R"(wggate_crypto_engine_info{device="wg-test",op="open",class="large",engine="ipsec-mb",description="auto: <=128 B simd, ..."} 1)"}) {
+    EXPECT_TRUE(has_line(text, line)) << line;
+  }
 }
 
 TEST_F(MetricsTest, ControlDropsByReasonAndGauges) {

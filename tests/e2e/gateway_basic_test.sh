@@ -13,9 +13,15 @@ source "$here/gateway_lib.sh"
 source "$here/gateway_checks.sh"
 
 gw_init "${1:?usage: gateway_basic_test.sh BUILD_DIR}"
-# The engine: the one CRYPTO_ENGINE names, else what "auto" must pick on this CPU (simd wherever AVX2 is).
-want_engine=${CRYPTO_ENGINE:-$(grep -qw avx2 /proc/cpuinfo && echo simd || echo ipsec-mb)}
+# The engine: the one CRYPTO_ENGINE names, else "auto", which measures the engines this CPU runs at start-up
+# and chooses per size class: it may name avx512 only where the CPU has AVX-512 IFMA, simd only with AVX2.
+want_engine=${CRYPTO_ENGINE:-auto}
 grep -q "crypto engine $want_engine" "$E2E_TMP/wggate.log" || fail "engine: wggate does not run $want_engine: $(grep 'crypto engine' "$E2E_TMP/wggate.log")"
+if [ "$want_engine" = auto ]; then
+  choice=$(grep -o 'crypto engine auto[^;]*' "$E2E_TMP/wggate.log")
+  if ! grep -qw avx512ifma /proc/cpuinfo && grep -q avx512 <<<"$choice"; then fail "engine: auto chose avx512 on a CPU without AVX-512 IFMA: $choice"; fi
+  if ! grep -qw avx2 /proc/cpuinfo && grep -q simd <<<"$choice"; then fail "engine: auto chose simd on a CPU without AVX2: $choice"; fi
+fi
 log "crypto engine: $(grep -o 'crypto engine .*' "$E2E_TMP/wggate.log")"
 
 # --- 1. pings, wggate initiating ----------------------------------------------------------------------------

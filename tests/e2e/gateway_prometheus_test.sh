@@ -151,7 +151,9 @@ expect_prom 'count(wggate_ring_entries) == 9' "prometheus-gateway-metrics" 'coun
 expect_prom 'wggate_ring_capacity{ring="handshake"} > 0' "prometheus-gateway-metrics"
 expect_prom 'wggate_ring_capacity{ring="staging"} > 0' "prometheus-gateway-metrics"
 expect_prom 'sum(wggate_ring_full_drops_total) == 0' "prometheus-gateway-metrics" 'sum(wggate_ring_full_drops_total)'
-expect_prom 'count(wggate_crypto_engine_info == 1) == 1' "prometheus-gateway-metrics"
+# One series per operation (seal, open) and size class (4): the engine that runs it ("auto" chooses per class).
+expect_prom 'count(wggate_crypto_engine_info == 1) == 8' "prometheus-gateway-metrics" 'count(wggate_crypto_engine_info)'
+expect_prom 'count(count by (op, class) (wggate_crypto_engine_info)) == 8' "prometheus-gateway-metrics"
 # The busy time and its phases (worker_stats.h): every worker that saw packets spent cycles in each phase, and
 # the phases (OPERATIONS.md's query) are a part of the busy time, never more.
 expect_prom 'sum(wggate_worker_phase_cycles_total{phase="crypto"}) > 0' "prometheus-gateway-metrics"
@@ -161,7 +163,7 @@ expect_prom 'wggate_tsc_hz > 1e8' "prometheus-gateway-metrics" 'wggate_tsc_hz'
 phase_share='sum without (phase) (wggate_worker_phase_cycles_total) / (wggate_worker_busy_cycles_total > 0)'
 expect_prom "max($phase_share) <= 1 and min($phase_share) > 0" "prometheus-gateway-metrics" "$phase_share"
 engine=$(ip netns exec "$ns_gw" curl -sf --max-time 5 http://127.0.0.1:9586/metrics |
-  sed -n 's/^wggate_crypto_engine_info{.*engine="\([^"]*\)".*/\1/p')
+  sed -n 's/^wggate_crypto_engine_info{.*engine="\([^"]*\)".*/\1/p' | sort -u | paste -sd,)
 batches=$(prom_query 'sum(wggate_crypto_batch_size_count)')
 shares=$(prom_query "max($phase_share)")
 pass "prometheus-gateway-metrics ($batches crypto batches, 3 rings, engine $engine, phases $shares of busy cycles)"
