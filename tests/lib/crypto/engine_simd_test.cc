@@ -1,4 +1,5 @@
-// The "simd" engine (lib/crypto/engine_simd.h) and its pieces. Known answers: the ChaCha20 block function
+// The cross-packet engines, "simd" (lib/crypto/engine_simd.h) and "avx512" (engine_avx512.h, skipped with a
+// message on CPUs without AVX-512 IFMA), and the AVX2 pieces. Known answers: the ChaCha20 block function
 // (RFC 8439 2.3.2), ChaCha20 encryption (2.4.2), Poly1305 (2.5.2) and Poly1305 key generation (2.6.2), each
 // through the functions the engine itself uses; the AEAD through libsodium's
 // crypto_aead_chacha20poly1305_ietf with WireGuard's nonce and no AD (RFC 8439 2.8.2 has an AD and another
@@ -16,6 +17,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
 #include <cstring>
 #include <random>
 #include <string>
@@ -162,14 +164,20 @@ std::uint64_t random_counter(std::mt19937_64& rng) {
   }
 }
 
-class SimdEngineTest : public ::testing::Test {
+// The burst tests below run for every cross-packet engine ("simd": AVX2, "avx512": AVX-512 + IFMA, issue 13):
+// both promise the same contract. An engine this CPU cannot run is skipped with a message saying so.
+class CrossPacketEngineTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     ASSERT_GE(sodium_init(), 0);
-    if (!cpu_has_avx2()) GTEST_SKIP() << "this CPU has no AVX2";
-    auto engine = make_simd_engine();
+    if (GetParam() == "simd" && !cpu_has_avx2()) GTEST_SKIP() << "this CPU has no AVX2: simd not tested";
+    if (GetParam() == "avx512" && !cpu_has_avx512_ifma()) {
+      GTEST_SKIP() << "this CPU has no AVX-512 F/VL/BW/IFMA: avx512 not tested";
+    }
+    auto engine = make_engine(GetParam());
     ASSERT_TRUE(engine.ok()) << engine.status();
     engine_ = *std::move(engine);
+    ASSERT_EQ(std::string(engine_->name()), GetParam());
   }
   std::unique_ptr<AeadBatchEngine> engine_;
 };
@@ -189,7 +197,7 @@ TEST(SimdEngineFactory, NameDescriptionAndDispatch) {
 // At least kDifferentialPackets packets, every length 0..kMaxLen among them, shuffled into random batches of
 // 1..128 whose packets draw keys from a small pool (so batches mix keys, and neighbouring lanes often share
 // one) or get their own: seal equals libsodium byte for byte, open restores the plaintext, guards intact.
-TEST_F(SimdEngineTest, MatchesLibsodiumInRandomBatches) {
+TEST_P(CrossPacketEngineTest, MatchesLibsodiumInRandomBatches) {
   std::mt19937_64 rng(0x5eed51d);
   std::vector<std::uint32_t> lengths;
   for (std::uint32_t len = 0; len <= kMaxLen; ++len) lengths.push_back(len);
@@ -222,7 +230,7 @@ TEST_F(SimdEngineTest, MatchesLibsodiumInRandomBatches) {
 // Uniform bursts (one payload length for every packet, as one flow's full-size packets or a flood of small
 // ones bring them) take the MAC's uniform path and the keystream's whole-group path: every length that is a
 // multiple of 16 up to 1504, and a few others, in batches of 1..64 with mixed keys.
-TEST_F(SimdEngineTest, UniformBurstsMatchLibsodium) {
+TEST_P(CrossPacketEngineTest, UniformBurstsMatchLibsodium) {
   std::mt19937_64 rng(0x5eed52e);
   std::vector<std::uint32_t> lengths;
   for (std::uint32_t len = 16; len <= 1504; len += 16) lengths.push_back(len);
@@ -263,7 +271,7 @@ void open_and_check(AeadBatchEngine& engine, std::vector<TestPacket>& copies, co
 
 // Every single-bit flip of ciphertext and tag, for lengths around the block edges and an MTU-sized payload;
 // flips go 48 to a batch with two intact copies, so rejections and decryptions share the lanes.
-TEST_F(SimdEngineTest, EveryBitFlipIsRejectedAndLeavesTheBuffer) {
+TEST_P(CrossPacketEngineTest, EveryBitFlipIsRejectedAndLeavesTheBuffer) {
   std::mt19937_64 rng(0xb17f11b);
   std::array<std::uint8_t, 32> key{};
   fill_random(rng, key);
@@ -292,7 +300,7 @@ TEST_F(SimdEngineTest, EveryBitFlipIsRejectedAndLeavesTheBuffer) {
 }
 
 // Random single-bit flips at random lengths, in random batches with valid packets under other keys.
-TEST_F(SimdEngineTest, RandomBitFlipsAtOtherLengths) {
+TEST_P(CrossPacketEngineTest, RandomBitFlipsAtOtherLengths) {
   std::mt19937_64 rng(0xf1195);
   for (int round = 0; round < kRandomFlipRounds / 10; ++round) {
     std::vector<TestPacket> packets;
@@ -312,7 +320,7 @@ TEST_F(SimdEngineTest, RandomBitFlipsAtOtherLengths) {
 
 // Random batches where about a third of the packets are forged in one of several ways: a flipped bit, the
 // wrong counter, the wrong key, a zeroed tag, a tag moved from another packet.
-TEST_F(SimdEngineTest, MixedValidAndForgedBatches) {
+TEST_P(CrossPacketEngineTest, MixedValidAndForgedBatches) {
   std::mt19937_64 rng(0x3a1ed5);
   std::array<std::uint8_t, 32> key{}, other_key{};
   for (int round = 0; round < kMixedRounds; ++round) {
@@ -356,7 +364,7 @@ TEST_F(SimdEngineTest, MixedValidAndForgedBatches) {
 }
 
 // Seal then open with the engine alone, batches longer than kMaxBatch, keepalives without a payload pointer.
-TEST_F(SimdEngineTest, SealThenOpenRoundTrip) {
+TEST_P(CrossPacketEngineTest, SealThenOpenRoundTrip) {
   std::mt19937_64 rng(0x40d7);
   std::array<std::uint8_t, 32> key{};
   for (std::size_t n : {1ul, 7ul, 32ul, kMaxBatch, kMaxBatch + 1, 2 * kMaxBatch + 77}) {
@@ -379,6 +387,20 @@ TEST_F(SimdEngineTest, SealThenOpenRoundTrip) {
   tag[7] ^= 2;
   ASSERT_EQ(engine_->open({&keepalive, 1}), 1u);
   EXPECT_FALSE(keepalive.ok);
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, CrossPacketEngineTest, ::testing::Values("simd", "avx512"),
+                         [](const ::testing::TestParamInfo<std::string>& engine) { return engine.param; });
+
+// Says which cross-packet engines this CPU runs, so a log of a green run shows what it covered.
+TEST(CrossPacketEngines, WhichRunHere) {
+  const bool avx2 = cpu_has_avx2();
+  const bool avx512 = cpu_has_avx512_ifma();
+  std::printf("cross-packet engines tested on this CPU: %s%s%s\n", avx2 ? "simd" : "",
+              avx2 && avx512 ? ", " : "", avx512 ? "avx512" : "");
+  if (!avx512) std::printf("avx512: skipped (this CPU has no AVX-512 F/VL/BW/IFMA)\n");
+  EXPECT_EQ(make_engine("avx512").ok(), avx512);
+  EXPECT_EQ(make_engine("simd").ok(), avx2);
 }
 
 }  // namespace
