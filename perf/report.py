@@ -340,8 +340,8 @@ def main():
                 cells = []
                 for o, t in pairs:
                     for op in ("seal", "open"):
-                        a, b = med(o, size, op), med(t, size, op)
-                        cells.append(f"{a / b:.2f}×" if a and b else "–")
+                        r_ours, r_lib = med(o, size, op), med(t, size, op)
+                        cells.append(f"{r_ours / r_lib:.2f}×" if r_ours and r_lib else "–")
                 L.append(f"| {size} | " + " | ".join(cells) + " |")
         fixed = [e for e in engines if e != "auto"]
         if "auto" in engines and fixed:
@@ -356,10 +356,10 @@ def main():
                 cells = []
                 for op in ("seal", "open"):
                     rates = {e: med(e, size, op) for e in fixed if med(e, size, op)}
-                    a = med("auto", size, op)
-                    if a and rates:
+                    r_auto = med("auto", size, op)
+                    if r_auto and rates:
                         best = max(rates, key=rates.get)
-                        cells.append(f"{a / rates[best]:.3f} ({best})")
+                        cells.append(f"{r_auto / rates[best]:.3f} ({best})")
                     else:
                         cells.append("–")
                 L.append(f"| {size} | " + " | ".join(cells) + " |")
