@@ -66,7 +66,9 @@ echo "perf/run.sh: $([ "$smoke" = 1 ] && echo smoke || echo full) run, RUNS=$RUN
 # that is not ours (once, every counter of a snapshot read within a second, the stage's shell then sat blocked
 # in the kernel for 106 s while the pollers ran on; see perf/README.md).
 limit=$([ "$smoke" = 1 ] && echo 300 || echo 3600)
-silent_after=${PERF_SILENT_AFTER:-45}  # seconds without a line in stage.log before the watchdog records where everything is
+# Seconds without a line in stage.log before the watchdog records where everything is (a full run's
+# microbench stage prints nothing for ten minutes while its benchmarks run).
+silent_after=${PERF_SILENT_AFTER:-$([ "$smoke" = 1 ] && echo 45 || echo 1200)}
 
 # stage_dump FILE WHY: every process below this script (the stage, its children, theirs; threads too), not the
 # watchdog calling it: state, niceness, CPU, kernel wait channel, then each process's system call and stack.

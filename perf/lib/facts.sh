@@ -9,6 +9,19 @@ pkg() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "not installed"; 
 fact "host" "$(hostname -s)"
 fact "date" "$(date -u '+%Y-%m-%d %H:%M UTC')"
 fact "CPU model" "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+# A VM often shows only "AMD EPYC": the family and model name the generation (AMD family 25 models 0x10-0x1f
+# and 0x60-0xaf are Zen 4, its others Zen 3; family 26 is Zen 5; 23 is Zen 1/2).
+fact "CPU family / model" "$(awk -F': ' '/^vendor_id/ { v = $2 } /^cpu family/ { f = $2 }
+  /^model[ \t]*:/ && !/name/ { m = $2 }
+  END {
+    g = ""
+    if (v == "AuthenticAMD") {
+      if (f == 23) g = "Zen 1/Zen 2"
+      else if (f == 25) g = ((m >= 16 && m <= 31) || (m >= 96 && m <= 175)) ? "Zen 4" : "Zen 3"
+      else if (f == 26) g = "Zen 5"
+    }
+    printf "%s family %s model %s%s", v, f, m, (g != "" ? " (AMD " g ")" : "")
+  }' /proc/cpuinfo)"
 flags=$(awk -F': ' '/^flags/ { print $2; exit }' /proc/cpuinfo)
 relevant=$(tr ' ' '\n' <<<"$flags" | grep -E '^(avx|avx2|avx512.*|aes|vaes|pclmulqdq|vpclmulqdq|sha_ni|bmi2|adx)$' | sort | tr '\n' ' ')
 fact "CPU flags (relevant)" "${relevant:-none of avx/avx2/avx512*/aes/vaes/pclmulqdq/vpclmulqdq/sha_ni}"
