@@ -392,7 +392,7 @@ TEST_P(CrossPacketEngineTest, SealThenOpenRoundTrip) {
 
 // Whether the dead stack below the caller's frame (what returned calls left there) holds `needle`. The probe
 // is not initialised on purpose: the empty asm tells the compiler it was written, so it reads what is there.
-[[gnu::noinline]] bool dead_stack_holds(const std::uint8_t* needle, std::size_t n) {
+[[gnu::noinline, maybe_unused]] bool dead_stack_holds(const std::uint8_t* needle, std::size_t n) {
   std::uint8_t probe[16384];
   asm volatile("" : "=m"(probe));
   for (std::size_t i = 0; i + n <= sizeof probe; ++i) {
