@@ -90,6 +90,10 @@ struct Gateway {
   int metrics_address_line = 0;
   CryptoEngine crypto_engine = CryptoEngine::kAuto;
   int crypto_engine_line = 0;
+  // One peer's heavy bursts cut into slices for every worker, sent in order (dataplane/spread.h); "off":
+  // each burst stays on the worker that received it.
+  bool spread = true;
+  int spread_line = 0;
 };
 
 // InvalidArgumentError("file:line: message"), the form of every configuration error.

@@ -137,6 +137,8 @@ const KeySpec kKeys[] = {
      [](Config& c, std::string_view v, int line) {
        return set(parse_crypto_engine(v), c.gateway.crypto_engine, c.gateway.crypto_engine_line, line);
      }},
+    {"Spread", Section::kGateway, false,
+     [](Config& c, std::string_view v, int line) { return set(parse_on_off(v), c.gateway.spread, c.gateway.spread_line, line); }},
 };
 
 const KeySpec* find_key(std::string_view name, Section section) {

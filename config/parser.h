@@ -3,7 +3,7 @@
 //   [Interface]   PrivateKey | PrivateKeyFile, ListenPort
 //   [Peer]        PublicKey, PresharedKey, AllowedIPs (repeatable), Endpoint, PersistentKeepalive
 //   [Gateway]     Name, InsidePort, OutsidePort, InsideAddress, OutsideAddress (both repeatable),
-//                 OutsideGateway, MTU, MetricsAddress, CryptoEngine
+//                 OutsideGateway, MTU, MetricsAddress, CryptoEngine, Spread
 //
 // As wg(8) reads it: '#' starts a comment anywhere on a line, section and key names are case-insensitive,
 // keys and values are trimmed, a value runs from the first '=' to the end of the line (base64 keys end in

@@ -119,6 +119,12 @@ absl::StatusOr<CryptoEngine> parse_crypto_engine(std::string_view text) {
   return invalid(absl::StrFormat("'%s' is not one of auto, simd, avx512, ipsec-mb, sodium", text));
 }
 
+absl::StatusOr<bool> parse_on_off(std::string_view text) {
+  if (iequals(text, "on")) return true;
+  if (iequals(text, "off")) return false;
+  return invalid(absl::StrFormat("'%s' is not on or off", text));
+}
+
 absl::StatusOr<std::vector<std::string_view>> split_list(std::string_view text) {
   std::vector<std::string_view> items;
   for (std::string_view item : split(text, ',')) {

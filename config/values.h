@@ -31,6 +31,8 @@ namespace wg::config {
 [[nodiscard]] absl::StatusOr<std::string> parse_dpdk_port(std::string_view text);
 // "auto", "simd", "ipsec-mb" or "sodium" (any case).
 [[nodiscard]] absl::StatusOr<CryptoEngine> parse_crypto_engine(std::string_view text);
+// "on" or "off" (any case).
+[[nodiscard]] absl::StatusOr<bool> parse_on_off(std::string_view text);
 
 // A comma list of routed prefixes (AllowedIPs). Host bits are an error naming the prefix meant; an empty
 // value is an empty list, as wg(8) allows.

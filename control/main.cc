@@ -123,6 +123,11 @@ int main(int argc, char** argv) {
   dp::Tables* tables = (*owner)->tables.get();
   auto* worker_shared = (*owner)->workers.get();
 
+  // Slices of one peer's heavy bursts for the other workers (dataplane/spread.h).
+  auto spread = dp::create_spread(workers, g.spread, socket, "main");
+  if (!spread.ok()) return fail(std::string(spread.status().message()));
+  tables->spread = spread->get();
+
   const std::string engine_name(config::to_string(g.crypto_engine));
   std::vector<std::unique_ptr<crypto::AeadBatchEngine>> engines;
   for (unsigned i = 0; i <= workers; ++i) {  // one per worker, one for control's own queue
@@ -139,9 +144,9 @@ int main(int argc, char** argv) {
     return fail(std::string(s.message()));
   }
 
-  std::printf("wggate: %s public key %s, listening on UDP %u, %u worker(s), crypto engine %s\n", g.name.c_str(),
-              crypto::to_base64(control->identity().public_key).c_str(), cfg.interface.listen_port, workers,
-              std::string(engines[0]->description()).c_str());
+  std::printf("wggate: %s public key %s, listening on UDP %u, %u worker(s), crypto engine %s, spread %s\n",
+              g.name.c_str(), crypto::to_base64(control->identity().public_key).c_str(), cfg.interface.listen_port,
+              workers, std::string(engines[0]->description()).c_str(), (*spread)->enabled ? "on" : "off");
   std::fflush(stdout);
 
   std::signal(SIGINT, on_signal);
@@ -152,12 +157,15 @@ int main(int argc, char** argv) {
   unsigned lcore;
   RTE_LCORE_FOREACH_WORKER(lcore) {
     ctxs[i] = dp::WorkerContext{i, &gw, tables, engines[i].get(), &(*worker_shared)[i], &g_stop,
-                                i == 0 ? static_cast<std::int32_t>(workers) : -1};  // worker 0: control's RX too
+                                i == 0 ? static_cast<std::int32_t>(workers) : -1,  // worker 0: control's RX too
+                                spread->get()};
     rte_eal_remote_launch(dp::worker_main, &ctxs[i], lcore);
     ++i;
   }
   control->run();
   rte_eal_mp_wait_lcore();
+  tables->spread = nullptr;
+  spread->reset();  // mbufs of slices still in flight back to the pool
 
   std::printf("wggate: stopping; counters:\n");
   for (std::size_t c = 0; c < static_cast<std::size_t>(dp::Counter::kCount); ++c) {

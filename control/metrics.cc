@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
+#include "dataplane/spread.h"
 #include "dataplane/worker_stats.h"
 
 namespace wg::ctl {
@@ -164,6 +165,7 @@ void Metrics::collect_worker_stats(std::vector<MetricFamily>& out) const {
                                            static_cast<double>(s.phase_cycles[p]), MetricType::Counter));
     }
   }
+  collect_spread(out);
   out.push_back(std::move(polls));
   out.push_back(std::move(busy));
   out.push_back(std::move(batch));
@@ -182,6 +184,45 @@ void Metrics::collect_worker_stats(std::vector<MetricFamily>& out) const {
         1, MetricType::Gauge));
   }
   out.push_back(std::move(engine));
+}
+
+// Spreading (dataplane/spread.h): what each worker handed out and took on, and its reorder window and work
+// ring now, against their bounds.
+void Metrics::collect_spread(std::vector<MetricFamily>& out) const {
+  MetricFamily slices{"wggate_spread_slices_total",
+                      "Slices of spread bursts by what happened to them at this worker: queued (for another "
+                      "worker), refused (every work ring deep: done here), reclaimed (own queued slice taken back), "
+                      "helped (another worker's slice done here)",
+                      MetricType::Counter, {}};
+  MetricFamily packets{"wggate_spread_packets_total", "Packets this worker received and queued for other workers",
+                       MetricType::Counter, {}};
+  MetricFamily full{"wggate_reorder_window_full_total",
+                    "Receive attempts skipped because the worker's reorder window was full (back-pressure)",
+                    MetricType::Counter, {}};
+  MetricFamily window{"wggate_reorder_window_slices", "Slices of this worker's bursts in flight (capacity: "
+                      "wggate_reorder_window_capacity)", MetricType::Gauge, {}};
+  MetricFamily window_cap{"wggate_reorder_window_capacity", "Slices a worker may have in flight", MetricType::Gauge,
+                          {}};
+  MetricFamily work{"wggate_work_ring_entries", "Slices queued for a worker to process", MetricType::Gauge, {}};
+  const dp::Spread* sp = src_.tables->spread;
+  for (unsigned w = 0; w < src_.workers; ++w) {
+    const dp::SpreadStats& s = (*src_.tables->workers)[w].stats.spread;
+    const std::string worker = worker_label(w);
+    const Labels labels = {{"device", src_.device}, {"worker", worker}};
+    for (const auto& [kind, v] : {std::pair{"queued", s.slices}, {"refused", s.refused}, {"reclaimed", s.reclaimed},
+                                  {"helped", s.helped}}) {
+      slices.metric.push_back(metric({{"device", src_.device}, {"worker", worker}, {"kind", kind}},
+                                     static_cast<double>(v), MetricType::Counter));
+    }
+    packets.metric.push_back(metric(labels, static_cast<double>(s.packets), MetricType::Counter));
+    full.metric.push_back(metric(labels, static_cast<double>(s.window_full), MetricType::Counter));
+    if (sp != nullptr && sp->enabled) {
+      window.metric.push_back(metric(labels, static_cast<double>(dp::window_depth(sp->lanes[w])), MetricType::Gauge));
+      window_cap.metric.push_back(metric(labels, dp::kWindowSlots, MetricType::Gauge));
+      work.metric.push_back(metric(labels, rte_ring_count(sp->lanes[w].work), MetricType::Gauge));
+    }
+  }
+  for (MetricFamily* f : {&slices, &packets, &full, &window, &window_cap, &work}) out.push_back(std::move(*f));
 }
 
 // The rings from the workers to control: how full they are now, and what was lost when they were full

@@ -81,6 +81,7 @@ class Metrics : public prometheus::Collectable {
   void collect_peers(std::vector<prometheus::MetricFamily>& out) const;
   void collect_dataplane(std::vector<prometheus::MetricFamily>& out) const;
   void collect_worker_stats(std::vector<prometheus::MetricFamily>& out) const;
+  void collect_spread(std::vector<prometheus::MetricFamily>& out) const;
   void collect_rings(std::vector<prometheus::MetricFamily>& out) const;
   void collect_control(std::vector<prometheus::MetricFamily>& out) const;
   void collect_resources(std::vector<prometheus::MetricFamily>& out) const;

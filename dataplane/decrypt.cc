@@ -7,7 +7,8 @@
 //      keepalives consumed, cryptokey routing (inner source within the peer's AllowedIPs)
 //   6. TTL / hop limit decremented; already <= 1: rewritten to [Ethernet][inner IP] (destination MAC zero)
 //      and handed to control, which answers ICMP time exceeded through the tunnel
-//   7. L2 rewrite to the inside neighbour's MAC, tx inside (MAC unknown: held at control on awaiting_neighbor)
+//   7. L2 rewrite to the inside neighbour's MAC, tx inside (MAC unknown: held at control on awaiting_neighbor);
+//      a slice of a spread burst is sent by its owner, in order (spread.h)
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_hash.h>
@@ -63,6 +64,12 @@ void drop(WorkerContext& ctx, rte_mbuf* m, Counter why) {
 }  // namespace
 
 void decrypt_burst(WorkerContext& ctx, std::span<rte_mbuf*> pkts) {
+  rte_mbuf* out[kBurst];
+  const std::uint16_t n = decrypt_slice(ctx, pkts, out);
+  send_burst(ctx, ctx.gw->inside_port, out, n, Counter::tx_inside_packets);
+}
+
+std::uint16_t decrypt_slice(WorkerContext& ctx, std::span<rte_mbuf*> pkts, rte_mbuf** out) {
   const GatewayInfo& gw = *ctx.gw;
   Tables& t = *ctx.tables;
   const std::uint16_t listen_port = t.listen_port.load(std::memory_order_relaxed);  // once per burst
@@ -182,7 +189,7 @@ void decrypt_burst(WorkerContext& ctx, std::span<rte_mbuf*> pkts) {
     jobs[np] = {kp->receiving.data(), counter, data, data_len, data + data_len, false};
     pend[np++] = {m, kp, counter, data, data_len, ip.family, ip.src, udp->src_port};
   }
-  if (np == 0) return;
+  if (np == 0) return 0;
 
   const std::uint64_t crypto_start = rte_rdtsc();
   ctx.engine->open(std::span<crypto::AeadJob>(jobs, np));
@@ -190,7 +197,6 @@ void decrypt_burst(WorkerContext& ctx, std::span<rte_mbuf*> pkts) {
   ctx.shared->stats.add_cycles(Phase::crypto, now - crypto_start);
   ctx.shared->stats.open.record(np);
 
-  rte_mbuf* out[kBurst];
   std::uint16_t no = 0;
   const noise::Keypair* confirmed = nullptr;
   std::uint32_t roamed = kMaxPeers;
@@ -275,7 +281,7 @@ void decrypt_burst(WorkerContext& ctx, std::span<rte_mbuf*> pkts) {
     }
     out[no++] = p.m;
   }
-  send_burst(ctx, gw.inside_port, out, no, Counter::tx_inside_packets);
+  return no;
 }
 
 }  // namespace wg::dp

@@ -8,7 +8,7 @@
 //   3. shape: trim Ethernet padding, make room for outer headers, zero-pad to 16, room for the tag
 //   4. reserve nonce counters once per run of packets under the same keypair
 //   5. write the outer headers, batch-seal all payloads in one engine call
-//   6. tx outside
+//   6. tx outside (encrypt_burst; a slice of a spread burst is sent by its owner, in order: spread.h)
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_lpm.h>
@@ -47,6 +47,12 @@ void want_handshake(PeerSlot& slot) {
 }  // namespace
 
 void encrypt_burst(WorkerContext& ctx, std::span<rte_mbuf*> pkts) {
+  rte_mbuf* out[kBurst];
+  const std::uint16_t n = encrypt_slice(ctx, pkts, out);
+  send_burst(ctx, ctx.gw->outside_port, out, n, Counter::tx_outside_packets);
+}
+
+std::uint16_t encrypt_slice(WorkerContext& ctx, std::span<rte_mbuf*> pkts, rte_mbuf** out) {
   const GatewayInfo& gw = *ctx.gw;
   Tables& t = *ctx.tables;
   const std::uint16_t listen_port = t.listen_port.load(std::memory_order_relaxed);  // once per burst
@@ -160,7 +166,7 @@ void encrypt_burst(WorkerContext& ctx, std::span<rte_mbuf*> pkts) {
     rte_pktmbuf_prepend(m, head);
     pend[np++] = {m, kp, route, peer, ip.len, padded, 0, true};
   }
-  if (np == 0) return;
+  if (np == 0) return 0;
 
   // Nonce counters: one atomic reservation per run of packets sharing a keypair (several workers may send
   // under the same keypair; the counter is the only per-packet state they share).
@@ -178,7 +184,6 @@ void encrypt_burst(WorkerContext& ctx, std::span<rte_mbuf*> pkts) {
   }
 
   crypto::AeadJob jobs[kBurst];
-  rte_mbuf* out[kBurst];
   std::uint16_t nj = 0;
   for (std::uint16_t i = 0; i < np; ++i) {
     Pending& p = pend[i];
@@ -218,7 +223,7 @@ void encrypt_burst(WorkerContext& ctx, std::span<rte_mbuf*> pkts) {
     c.add(Counter::encrypted_bytes, p.inner_len);
   }
   c.add(Counter::encrypted_packets, nj);
-  send_burst(ctx, gw.outside_port, out, nj, Counter::tx_outside_packets);
+  return nj;
 }
 
 }  // namespace wg::dp

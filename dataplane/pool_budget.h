@@ -7,6 +7,7 @@
 //   - RX descriptors (posted by a NIC PMD) and TX descriptors (until sent), per queue pair, per port;
 //   - each lcore's mempool cache (DPDK lets it grow to 1.5 x its size) and the bursts it has in hand;
 //   - the hand-off rings to control (WG_DP_HANDOFFS) and awaiting_neighbor;
+//   - the slices of spread bursts in each worker's reorder window (kWindowSlots of at most kSliceMax);
 //   - what control keeps: staged packets for peers waiting for a handshake (kStagingBudget) and decrypted
 //     packets held for unresolved inside hosts (kHeldBudget).
 // Exported as wggate_mempool_capacity / wggate_mempool_in_use, wggate_staging_budget, wggate_held_budget.
@@ -15,6 +16,7 @@
 #include <cstdint>
 
 #include "dataplane/port.h"
+#include "dataplane/spread.h"
 #include "dataplane/tables.h"
 #include "dataplane/worker.h"
 
@@ -29,7 +31,8 @@ struct PoolBudget {
   std::uint32_t lcores = 0;       // caches and bursts in hand
   std::uint32_t rings = 0;        // hand-off rings and awaiting_neighbor
   std::uint32_t control = 0;      // staging and held
-  std::uint32_t bounded() const { return descriptors + lcores + rings + control; }
+  std::uint32_t in_flight = 0;    // slices in the workers' reorder windows (spread.h)
+  std::uint32_t bounded() const { return descriptors + lcores + rings + control + in_flight; }
   // The pool size: the bounds plus a third of them, so that they fill at most 75 % of it.
   std::uint32_t pool() const { return bounded() + bounded() / 3 + 1; }
 };
@@ -42,6 +45,7 @@ constexpr PoolBudget pool_budget(std::uint32_t workers) {
   for (unsigned d : kHandoffDepth) b.rings += d;
   b.rings += kAwaitingDepth;
   b.control = kStagingBudget + kHeldBudget;
+  b.in_flight = workers > 1 ? workers * kWindowSlots * kSliceMax : 0;
   return b;
 }
 

@@ -30,6 +30,8 @@
 
 namespace wg::dp {
 
+struct Spread;
+
 inline constexpr std::uint32_t kMaxPeers = 1024;
 inline constexpr std::uint32_t kMaxRoutes = 65536;  // AllowedIPs prefixes per family, all peers together
 inline constexpr std::uint32_t kMaxWorkers = 16;
@@ -176,6 +178,8 @@ struct Tables {
   // IP (destination MAC zero): control holds them while it resolves the host, instead of losing them.
   rte_ring* awaiting_neighbor = nullptr;
   std::array<WorkerShared, kMaxWorkers>* workers = nullptr;
+  // The workers' reorder windows and work rings (spread.h), for metrics; null when there are none.
+  const Spread* spread = nullptr;
 
   unsigned worker_count = 0;  // slots 0..worker_count-1 are workers, slot worker_count is control's own
 

@@ -60,26 +60,37 @@ bool is_inside_address(const GatewayInfo& gw, std::uint8_t family, const std::ui
 
 namespace {
 // One RX queue on both ports: a burst in from inside is encrypted, from outside decrypted, and sent on this
-// worker's own TX queue whichever RX queue it came from.
-bool poll_queue(WorkerContext& ctx, std::uint16_t queue, std::uint64_t& mark) {
+// worker's own TX queue whichever RX queue it came from (spread: in order, once its slices are done).
+bool poll_queue(WorkerContext& ctx, std::uint16_t queue, std::uint64_t& mark, std::uint32_t& received) {
   const GatewayInfo& gw = *ctx.gw;
   WorkerStats& stats = ctx.shared->stats;
+  const bool spreading = ctx.spread != nullptr && ctx.spread->enabled;
   rte_mbuf* pkts[kBurst];
   bool busy = false;
-  std::uint16_t n = rte_eth_rx_burst(gw.inside_port, queue, pkts, kBurst);
+  std::uint16_t n = !spreading || spread_can_receive(ctx) ? rte_eth_rx_burst(gw.inside_port, queue, pkts, kBurst) : 0;
   if (n > 0) {
     busy = true;
+    received += n;
     stats.add_cycles(Phase::rx, rte_rdtsc() - mark);
     ctx.shared->counters.add(Counter::rx_inside_packets, n);
-    encrypt_burst(ctx, std::span<rte_mbuf*>(pkts, n));
+    if (spreading) {
+      spread_burst(ctx, Direction::kEncrypt, std::span<rte_mbuf*>(pkts, n));
+    } else {
+      encrypt_burst(ctx, std::span<rte_mbuf*>(pkts, n));
+    }
     mark = rte_rdtsc();
   }
-  n = rte_eth_rx_burst(gw.outside_port, queue, pkts, kBurst);
+  n = !spreading || spread_can_receive(ctx) ? rte_eth_rx_burst(gw.outside_port, queue, pkts, kBurst) : 0;
   if (n > 0) {
     busy = true;
+    received += n;
     stats.add_cycles(Phase::rx, rte_rdtsc() - mark);
     ctx.shared->counters.add(Counter::rx_outside_packets, n);
-    decrypt_burst(ctx, std::span<rte_mbuf*>(pkts, n));
+    if (spreading) {
+      spread_burst(ctx, Direction::kDecrypt, std::span<rte_mbuf*>(pkts, n));
+    } else {
+      decrypt_burst(ctx, std::span<rte_mbuf*>(pkts, n));
+    }
     mark = rte_rdtsc();
   }
   return busy;
@@ -90,8 +101,21 @@ bool poll_once(WorkerContext& ctx) {
   // One TSC read per poll; a busy poll reads it again after each receive and each burst (worker_stats.h).
   const std::uint64_t start = rte_rdtsc();
   std::uint64_t mark = start;
-  bool busy = poll_queue(ctx, static_cast<std::uint16_t>(ctx.id), mark);
-  if (ctx.extra_rx_queue >= 0) busy |= poll_queue(ctx, static_cast<std::uint16_t>(ctx.extra_rx_queue), mark);
+  const bool spreading = ctx.spread != nullptr && ctx.spread->enabled;
+  bool busy = false;
+  if (spreading && serve_slices(ctx)) {  // others' slices first: their owners wait for them
+    busy = true;
+    mark = rte_rdtsc();
+  }
+  std::uint32_t received = 0;
+  busy |= poll_queue(ctx, static_cast<std::uint16_t>(ctx.id), mark, received);
+  if (ctx.extra_rx_queue >= 0) {
+    busy |= poll_queue(ctx, static_cast<std::uint16_t>(ctx.extra_rx_queue), mark, received);
+  }
+  if (spreading && finish_slices(ctx, received)) {
+    busy = true;
+    mark = rte_rdtsc();
+  }
   WorkerStats& stats = ctx.shared->stats;
   if (busy) stats.busy_cycles += mark - start;
   stats.record_poll(busy);  // busy share of the polls (metrics)

@@ -1,9 +1,12 @@
 // A poll-mode worker: one per worker lcore, with its own RX queue and TX queue on each port.
 //
 // Loop (docs/ARCHITECTURE.md, "Packet paths"):
+//   0. slices other workers queued for this one: processed (spread.h)
 //   1. rx burst on the inside queue  -> encrypt path (encrypt.cc)  -> tx burst outside
 //   2. rx burst on the outside queue -> decrypt path (decrypt.cc)  -> tx burst inside
-//   3. report a quiescent state (QSBR) so control may free what it unpublished
+//      (a heavy burst is cut into slices for the other workers instead, and sent in order when done)
+//   3. the reorder stage: this worker's done slices sent from its window's head (spread.h)
+//   4. report a quiescent state (QSBR) so control may free what it unpublished
 // Handshakes, ARP/NDP/ICMP for our own addresses and packets waiting for a session go to the control thread
 // through Tables::to_control. Nothing here allocates, locks, logs or makes a syscall.
 #pragma once
@@ -14,6 +17,7 @@
 #include <cstdint>
 #include <span>
 
+#include "dataplane/spread.h"
 #include "dataplane/tables.h"
 #include "lib/crypto/aead_batch.h"
 #include "lib/net/ip.h"
@@ -47,6 +51,8 @@ struct WorkerContext {
   // thread, whose passes a handshake flood can lengthen; -1: none. Its results go out on this worker's TX
   // queue; control keeps its TX queue for its own frames.
   std::int32_t extra_rx_queue = -1;
+  // Spreading one peer's bursts over all workers (spread.h); null or disabled: every burst is done here.
+  Spread* spread = nullptr;
 };
 
 // lcore entry point: `arg` is a WorkerContext*. Loops over poll_once until *stop, quiescent after each poll.
@@ -60,6 +66,10 @@ bool poll_once(WorkerContext& ctx);
 // The two paths, over a whole burst. Both take ownership of every mbuf: sent, handed over, or freed.
 void encrypt_burst(WorkerContext& ctx, std::span<rte_mbuf*> pkts);
 void decrypt_burst(WorkerContext& ctx, std::span<rte_mbuf*> pkts);
+// The same paths without the send: what is left to send is put in `out` (at most pkts.size(), in order) and
+// counted in the return value; the rest was handed over or freed. Any worker may run them on any slice.
+std::uint16_t encrypt_slice(WorkerContext& ctx, std::span<rte_mbuf*> pkts, rte_mbuf** out);
+std::uint16_t decrypt_slice(WorkerContext& ctx, std::span<rte_mbuf*> pkts, rte_mbuf** out);
 
 // Hands an mbuf to the control thread; frees and counts it when the ring is full.
 void hand_to_control(WorkerContext& ctx, rte_mbuf* m, Counter why);

@@ -45,10 +45,22 @@ enum class Phase : std::uint8_t {
   rx,      // from the start of the poll to the return of an rx_burst that brought packets (the PMD's copy)
   crypto,  // the AEAD engine call
   tx,      // tx_burst (the PMD's copy out) and freeing what it refused
+  dispatch,  // spreading a burst: cutting it into slices, queueing them on other workers (spread.h)
+  reorder,   // the owner's reorder stage: finding done slices at its window's head (their tx excluded)
   kCount,
 };
-inline constexpr const char* kPhaseNames[] = {"rx", "crypto", "tx"};
+inline constexpr const char* kPhaseNames[] = {"rx", "crypto", "tx", "dispatch", "reorder"};
 static_assert(std::size(kPhaseNames) == static_cast<std::size_t>(Phase::kCount));
+
+// Spreading one peer's bursts over the workers (dataplane/spread.h), from one worker's side.
+struct SpreadStats {
+  std::uint64_t slices = 0;       // slices of bursts this worker received, queued for another worker
+  std::uint64_t packets = 0;      // the packets in them
+  std::uint64_t refused = 0;      // slices no helper could take (every work ring deep): processed here at once
+  std::uint64_t reclaimed = 0;    // own queued slices taken back, unstarted, and processed here
+  std::uint64_t helped = 0;       // slices of other workers' bursts processed here
+  std::uint64_t window_full = 0;  // receive attempts skipped because the reorder window was full (back-pressure)
+};
 
 struct alignas(64) WorkerStats {
   std::uint64_t polls = 0;       // loop iterations (each polls the inside and the outside queue)
@@ -59,6 +71,7 @@ struct alignas(64) WorkerStats {
   // lands in whatever phase it interrupted, so on a shared CPU the shares stay right and the totals do not.
   std::uint64_t busy_cycles = 0;
   std::uint64_t phase_cycles[static_cast<std::size_t>(Phase::kCount)] = {};
+  SpreadStats spread;
 
   void add_cycles(Phase p, std::uint64_t cycles) { phase_cycles[static_cast<std::size_t>(p)] += cycles; }
 

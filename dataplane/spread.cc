@@ -1,0 +1,214 @@
+// Flow (spread.h): decide -> dispatch slices to other workers' work rings -> each worker serves its ring
+// (claim, whole path, done) -> the owner sends done slices from its window's head, in order, reclaiming its own
+// queued slices when it has nothing else to do.
+#include "dataplane/spread.h"
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "dataplane/worker.h"
+
+namespace wg::dp {
+
+static_assert(kSliceMax == kBurst, "a slice is at most one burst");
+static_assert(kMaxSpreadWorkers == kMaxWorkers);
+static_assert(kWorkRingDepth - 1 >= kMaxWorkers * kWindowSlots, "every queued slot fits its helper's ring");
+static_assert(kMinSlice >= 2 && kSpreadMinBurst >= kMinSlice);
+
+namespace {
+
+SpreadLane& lane_of(WorkerContext& ctx) { return ctx.spread->lanes[ctx.id]; }
+
+// Slices one burst may take: one per helper, each at least kMinSlice packets; at least one (a parked burst).
+std::uint64_t slots_per_burst(const Spread& sp) {
+  return std::max<std::uint64_t>(1, std::min<std::uint64_t>(sp.workers - 1, kSliceMax / kMinSlice));
+}
+
+bool claim(Slice& s) {
+  SliceState expected = SliceState::kQueued;
+  return s.state.compare_exchange_strong(expected, SliceState::kClaimed, std::memory_order_acquire,
+                                         std::memory_order_relaxed);
+}
+
+// The whole path minus TX, counted in the processing worker's own counters; then done, for the owner.
+void run(WorkerContext& ctx, Slice& s) {
+  const std::span<rte_mbuf*> in(s.in, s.n_in);
+  s.n_out = s.dir == Direction::kEncrypt ? encrypt_slice(ctx, in, s.out) : decrypt_slice(ctx, in, s.out);
+  s.state.store(SliceState::kDone, std::memory_order_release);
+}
+
+// The next slot at the window's tail (the caller checked the room: it is free).
+Slice& push(SpreadLane& lane, WorkerContext& ctx, Direction dir, rte_mbuf* const* pkts, std::uint16_t n) {
+  const std::uint64_t t = lane.tail.load(std::memory_order_relaxed);
+  Slice& s = lane.window[t % kWindowSlots];
+  s.dir = dir;
+  s.owner = ctx.id;
+  s.n_in = n;
+  s.n_out = 0;
+  std::memcpy(s.in, pkts, n * sizeof(rte_mbuf*));
+  lane.tail.store(t + 1, std::memory_order_relaxed);
+  return s;
+}
+
+// The next helper in round robin whose ring is not already deep; null when every one is.
+rte_ring* pick_helper(WorkerContext& ctx, SpreadLane& lane) {
+  const unsigned w = ctx.spread->workers;
+  for (unsigned tries = 0; tries + 1 < w; ++tries) {
+    unsigned h = lane.next_helper++ % w;
+    if (h == ctx.id) h = lane.next_helper++ % w;
+    rte_ring* r = ctx.spread->lanes[h].work;
+    if (rte_ring_count(r) < kWindowSlots) return r;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Spread::~Spread() {
+  for (SpreadLane& lane : lanes) {
+    for (std::uint64_t i = lane.head.load(); i < lane.tail.load(); ++i) {
+      Slice& s = lane.window[i % kWindowSlots];
+      if (s.state.load() == SliceState::kDone) {
+        rte_pktmbuf_free_bulk(s.out, s.n_out);
+      } else {
+        rte_pktmbuf_free_bulk(s.in, s.n_in);  // queued, never processed
+      }
+      s.state.store(SliceState::kFree);
+    }
+    lane.head.store(lane.tail.load());
+    rte_ring_free(lane.work);
+  }
+}
+
+absl::StatusOr<std::unique_ptr<Spread>> create_spread(unsigned workers, bool enabled, int socket,
+                                                      const std::string& tag) {
+  auto sp = std::make_unique<Spread>();
+  sp->workers = workers;
+  sp->enabled = enabled && workers > 1;
+  for (unsigned w = 0; w < workers && w < kMaxSpreadWorkers; ++w) {
+    const std::string name = absl::StrCat("wg_work", w, "_", tag);
+    sp->lanes[w].work = rte_ring_create(name.c_str(), kWorkRingDepth, socket, RING_F_SC_DEQ);
+    if (sp->lanes[w].work == nullptr) {
+      return absl::ResourceExhaustedError(absl::StrCat("cannot create work ring ", name, ": ", rte_strerror(rte_errno)));
+    }
+  }
+  return sp;
+}
+
+std::uint64_t window_depth(const SpreadLane& lane) {
+  const std::uint64_t h = lane.head.load(std::memory_order_relaxed), t = lane.tail.load(std::memory_order_relaxed);
+  return t >= h ? t - h : 0;
+}
+
+bool spread_can_receive(WorkerContext& ctx) {
+  SpreadLane& lane = lane_of(ctx);
+  if (window_depth(lane) + slots_per_burst(*ctx.spread) <= kWindowSlots) return true;
+  ++ctx.shared->stats.spread.window_full;
+  return false;
+}
+
+void spread_burst(WorkerContext& ctx, Direction dir, std::span<rte_mbuf*> pkts) {
+  SpreadLane& lane = lane_of(ctx);
+  const auto n = static_cast<std::uint16_t>(pkts.size());
+  const bool in_flight = window_depth(lane) != 0;
+  if (n < kSpreadMinBurst || lane.load < kSpreadMinLoad) {
+    if (!in_flight) {  // nothing of ours in flight: the plain path, sent at once
+      dir == Direction::kEncrypt ? encrypt_burst(ctx, pkts) : decrypt_burst(ctx, pkts);
+      return;
+    }
+    // Behind slices still in flight: processed now, sent when its turn comes.
+    Slice& s = push(lane, ctx, dir, pkts.data(), n);
+    s.state.store(SliceState::kClaimed, std::memory_order_relaxed);  // the owner's alone: never queued
+    run(ctx, s);
+    return;
+  }
+  const std::uint64_t start = rte_rdtsc();
+  const auto k = static_cast<std::uint16_t>(std::min<std::uint64_t>(slots_per_burst(*ctx.spread), n / kMinSlice));
+  Slice* refused[kSliceMax / kMinSlice];
+  std::uint16_t nr = 0;
+  std::uint16_t off = 0;
+  for (std::uint16_t i = 0; i < k; ++i) {
+    const auto len = static_cast<std::uint16_t>((n - off) / (k - i));  // as equal as possible, each >= kMinSlice
+    Slice& s = push(lane, ctx, dir, pkts.data() + off, len);
+    off = static_cast<std::uint16_t>(off + len);
+    s.state.store(SliceState::kQueued, std::memory_order_release);
+    rte_ring* helper = pick_helper(ctx, lane);
+    if (helper != nullptr && rte_ring_mp_enqueue(helper, &s) == 0) {
+      ++ctx.shared->stats.spread.slices;
+      ctx.shared->stats.spread.packets += len;
+    } else {
+      refused[nr++] = &s;  // every helper is deep in work already: this worker does it, now
+    }
+  }
+  ctx.shared->stats.add_cycles(Phase::dispatch, rte_rdtsc() - start);
+  for (std::uint16_t i = 0; i < nr; ++i) {
+    ++ctx.shared->stats.spread.refused;
+    if (claim(*refused[i])) run(ctx, *refused[i]);
+  }
+}
+
+bool serve_slices(WorkerContext& ctx) {
+  void* got[kServePerPoll];
+  const unsigned n = rte_ring_sc_dequeue_burst(lane_of(ctx).work, got, kServePerPoll, nullptr);
+  bool any = false;
+  for (unsigned i = 0; i < n; ++i) {
+    Slice& s = *static_cast<Slice*>(got[i]);
+    if (!claim(s)) continue;  // its owner took it back (a stale pointer: nothing to do)
+    if (s.owner != ctx.id) ++ctx.shared->stats.spread.helped;
+    run(ctx, s);
+    any = true;
+  }
+  return any;
+}
+
+bool finish_slices(WorkerContext& ctx, std::uint32_t received) {
+  SpreadLane& lane = lane_of(ctx);
+  // Load: a moving average over 16 polls of the packets each brought, 256 = full bursts.
+  const std::uint32_t sample = std::min<std::uint32_t>(received, kBurst) * 256 / kBurst;
+  lane.load = lane.load - lane.load / 16 + sample / 16;
+  std::uint64_t head = lane.head.load(std::memory_order_relaxed);
+  const std::uint64_t tail = lane.tail.load(std::memory_order_relaxed);
+  if (head == tail) return false;
+  bool any = false;
+  // Nothing new came in, or the window is filling: take back the newest slice no helper has started (the
+  // helpers work oldest first, so the two ends rarely meet).
+  if (received == 0 || tail - head > kWindowSlots / 2) {
+    for (std::uint64_t i = tail; i-- > head;) {
+      Slice& s = lane.window[i % kWindowSlots];
+      if (s.state.load(std::memory_order_relaxed) == SliceState::kQueued && claim(s)) {
+        ++ctx.shared->stats.spread.reclaimed;
+        run(ctx, s);
+        any = true;
+        break;
+      }
+    }
+  }
+  // The reorder stage: done slices leave from the head, in order.
+  const std::uint64_t start = rte_rdtsc();
+  const std::uint64_t tx_before = ctx.shared->stats.phase_cycles[static_cast<std::size_t>(Phase::tx)];
+  const GatewayInfo& gw = *ctx.gw;
+  while (head != tail) {
+    Slice& s = lane.window[head % kWindowSlots];
+    if (s.state.load(std::memory_order_acquire) != SliceState::kDone) break;
+    if (s.dir == Direction::kEncrypt) {
+      send_burst(ctx, gw.outside_port, s.out, s.n_out, Counter::tx_outside_packets);
+    } else {
+      send_burst(ctx, gw.inside_port, s.out, s.n_out, Counter::tx_inside_packets);
+    }
+    s.state.store(SliceState::kFree, std::memory_order_relaxed);
+    ++head;
+    any = true;
+  }
+  lane.head.store(head, std::memory_order_relaxed);
+  const std::uint64_t tx = ctx.shared->stats.phase_cycles[static_cast<std::size_t>(Phase::tx)] - tx_before;
+  ctx.shared->stats.add_cycles(Phase::reorder, rte_rdtsc() - start - tx);
+  return any;
+}
+
+}  // namespace wg::dp

@@ -1,0 +1,100 @@
+// One peer's traffic on every worker core, in order (issue 14).
+//
+// A peer's outer flow is one UDP 5-tuple and an inside flow one 5-tuple, so RSS (or af_packet's fanout) puts
+// each on one RX queue: one worker. So the worker that receives a burst (its "owner") may hand slices of it to
+// the other workers and keep the order itself:
+//   1. decide: a burst of fewer than kSpreadMinBurst packets, or an owner whose recent polls brought little
+//      (load below kSpreadMinLoad), is processed at once on the owner: a light flow keeps its latency.
+//   2. dispatch: otherwise the burst is cut into slices of at least kMinSlice packets (never one). Each takes
+//      the next slot of the owner's reorder window (kWindowSlots, in arrival order) and goes, as a pointer, on
+//      the work ring of another worker (round robin, skipping a worker whose ring is already deep).
+//   3. serve: every worker, each poll, takes up to kServePerPoll slices from its own work ring, claims each
+//      (compare-and-swap queued -> claimed: whoever claims it processes it, exactly once), runs the whole
+//      encrypt or decrypt path on it (encrypt_slice / decrypt_slice: lookups, counters reserved per slice,
+//      seal or open, replay window, headers), counting in its own counters, and marks it done.
+//   4. reorder: the owner sends done slices from the window's head, in order, on its own TX queues. It never
+//      waits: when it received nothing, or its window is over half full, it claims its own newest still-queued
+//      slice back and processes it (a helper that is busy or descheduled delays nothing it has not started).
+//      A full window stops the owner from receiving more (back-pressure onto its RX queue; counted, nothing is
+//      dropped here).
+// Order is kept per owner, both directions together: packets leave in the order its RX queues gave them.
+//
+// Thread rules: a slot's fields are written by its owner while the slot is free, and read by whoever claims it
+// after the queued state is published (release/acquire on `state`); its outputs are read by the owner after
+// the done state (release/acquire). The window's head and tail are the owner's alone (atomics only so that
+// metrics can read them). A work ring is multi-producer (any owner) / single-consumer (its worker). A ring
+// may hold stale pointers to slots their owner reclaimed: claiming fails on them, or claims the slot's newer
+// content, which is equally valid work.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "dataplane/counters.h"
+
+struct rte_mbuf;
+struct rte_ring;
+
+namespace wg::dp {
+
+struct WorkerContext;
+
+inline constexpr std::uint16_t kSliceMax = 32;        // = kBurst: a slice is at most one burst
+inline constexpr std::uint16_t kMinSlice = 8;         // a slice is several packets, never one
+inline constexpr std::uint16_t kSpreadMinBurst = 8;   // smaller bursts: processed at once, for latency
+inline constexpr std::uint32_t kSpreadMinLoad = 64;   // of 256: the owner's recent polls brought >= 1/4 bursts
+inline constexpr std::uint32_t kWindowSlots = 16;     // per owner: slices in flight, the reorder bound
+inline constexpr std::uint32_t kServePerPoll = 4;     // slices a worker takes from its work ring per poll
+inline constexpr std::uint32_t kMaxSpreadWorkers = 16;  // = kMaxWorkers (static_assert in spread.cc)
+inline constexpr unsigned kWorkRingDepth = 512;       // > workers x window: pointers, not mbufs
+
+enum class Direction : std::uint8_t { kEncrypt, kDecrypt };
+enum class SliceState : std::uint32_t { kFree, kQueued, kClaimed, kDone };
+
+struct alignas(64) Slice {
+  std::atomic<SliceState> state{SliceState::kFree};
+  Direction dir = Direction::kEncrypt;
+  std::uint16_t n_in = 0, n_out = 0;
+  std::uint32_t owner = 0;
+  rte_mbuf* in[kSliceMax] = {};
+  rte_mbuf* out[kSliceMax] = {};  // what the path left to send, in order
+};
+
+struct alignas(64) SpreadLane {
+  Slice window[kWindowSlots];
+  std::atomic<std::uint64_t> head{0}, tail{0};  // slices [head, tail) in arrival order; written by the owner only
+  std::uint32_t load = 0;         // the owner's: moving average of packets per poll, 256 = full bursts
+  std::uint32_t next_helper = 0;  // the owner's: round robin
+  rte_ring* work = nullptr;       // slices queued for this worker to process (MP/SC)
+};
+
+struct Spread {
+  unsigned workers = 0;
+  bool enabled = false;
+  SpreadLane lanes[kMaxSpreadWorkers];
+  ~Spread();  // frees the mbufs of slices still in flight and the rings (the workers have stopped)
+};
+
+// The lanes and work rings for `workers` workers; spreading is on when `enabled` and workers > 1.
+[[nodiscard]] absl::StatusOr<std::unique_ptr<Spread>> create_spread(unsigned workers, bool enabled, int socket,
+                                                                    const std::string& tag);
+
+// True when the owner's window has room for the slices of one more burst: it may receive.
+bool spread_can_receive(WorkerContext& ctx);
+// A burst received on one of this worker's RX queues (it takes ownership of every mbuf): processed and sent at
+// once, or parked in the window, or cut into slices for other workers (above).
+void spread_burst(WorkerContext& ctx, Direction dir, std::span<rte_mbuf*> pkts);
+// Slices other workers (or this one) queued for this worker: processed, marked done. True when it did any.
+bool serve_slices(WorkerContext& ctx);
+// The owner's reorder stage, once per poll after its RX bursts: records the poll's `received` packets in its
+// load; sends done slices from the head, in order; reclaims its newest queued slice when it received nothing
+// or the window is over half full. True when it sent or processed anything.
+bool finish_slices(WorkerContext& ctx, std::uint32_t received);
+// Slices of this owner not yet sent (metrics; any thread, approximate).
+std::uint64_t window_depth(const SpreadLane& lane);
+
+}  // namespace wg::dp
