@@ -9,6 +9,8 @@
 #include <rte_ring_elem.h>
 #include <unistd.h>
 
+#include <cstdlib>
+
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -74,6 +76,13 @@ ControlPlane::~ControlPlane() {
 
 absl::Status ControlPlane::init() {
   tables_.listen_port.store(cfg_.interface.listen_port, std::memory_order_relaxed);
+  // For tests only: a rekey in mid-transfer without waiting REKEY_AFTER_TIME (120 s). 5..120 s; said at start.
+  if (const char* env = std::getenv("WGGATE_REKEY_AFTER_SECONDS"); env != nullptr) {
+    const long secs = std::strtol(env, nullptr, 10);
+    if (secs < 5 || secs > 120) return absl::InvalidArgumentError("WGGATE_REKEY_AFTER_SECONDS: 5 to 120");
+    rekey_after_ = std::chrono::seconds(secs);
+    std::printf("wggate: rekey after %ld s (WGGATE_REKEY_AFTER_SECONDS, a test setting)\n", secs);
+  }
   // Start-up is the first change: an empty device brought to what the file says.
   if (absl::Status s = apply_change(change_from_config(cfg_)); !s.ok()) {
     return absl::ResourceExhaustedError(absl::StrCat(cfg_.file, ": ", std::string(s.message())));
@@ -327,7 +336,7 @@ void ControlPlane::tick(MonoTime now) {
     if (cur != nullptr) {
       rekey = (p.seen_tx_data != tx_before &&
                noise::should_rekey_on_send(cur->i_am_initiator, cur->created,
-                                           cur->sending_counter.load(std::memory_order_relaxed), now)) ||
+                                           cur->sending_counter.load(std::memory_order_relaxed), now, rekey_after_)) ||
               (p.seen_rx_data != rx_before && noise::should_rekey_on_receive(cur->i_am_initiator, cur->created, now));
     }
     // A worker's request means "no usable session for a packet"; it may be stale by now (a responder's

@@ -191,6 +191,7 @@ class ControlPlane {
   std::uint64_t tsc_hz_ = 0, tsc0_ = 0;
   MonoTime mono0_{0};
   MonoTime next_tick_{0};
+  MonoTime rekey_after_ = noise::kRekeyAfterTime;  // WGGATE_REKEY_AFTER_SECONDS lowers it, for tests
   double max_gap_s_ = 0, max_stall_s_ = 0;  // the loop's pace since start (loop_pace.h)
 };
 

@@ -124,9 +124,8 @@ MonoTime PeerTimers::next_deadline(MonoTime now) const {
 }
 
 bool should_rekey_on_send(bool i_am_initiator, MonoTime keypair_created, std::uint64_t sending_counter,
-                          MonoTime now) {
-  return sending_counter >= kRekeyAfterMessages ||
-         (i_am_initiator && now - keypair_created >= kRekeyAfterTime);
+                          MonoTime now, MonoTime rekey_after) {
+  return sending_counter >= kRekeyAfterMessages || (i_am_initiator && now - keypair_created >= rekey_after);
 }
 
 bool should_rekey_on_receive(bool i_am_initiator, MonoTime keypair_created, MonoTime now) {

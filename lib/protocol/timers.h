@@ -104,9 +104,10 @@ class PeerTimers {
 // the current keypair. A true answer means: call on_want_handshake (the keypair stays usable meanwhile).
 
 // On send: after REKEY_AFTER_MESSAGES on this keypair, or, for the initiator only (so both sides do not
-// rekey at once), once the keypair is REKEY_AFTER_TIME old.
+// rekey at once), once the keypair is REKEY_AFTER_TIME old (`rekey_after`: lower only in tests, which need a
+// rekey in mid-transfer without waiting two minutes).
 bool should_rekey_on_send(bool i_am_initiator, MonoTime keypair_created, std::uint64_t sending_counter,
-                          MonoTime now);
+                          MonoTime now, MonoTime rekey_after = kRekeyAfterTime);
 // On receive: the initiator rekeys once the keypair is REJECT_AFTER_TIME - KEEPALIVE_TIMEOUT - REKEY_TIMEOUT
 // (165 s) old, so a peer that only receives gets a fresh session before the old one is rejected.
 bool should_rekey_on_receive(bool i_am_initiator, MonoTime keypair_created, MonoTime now);
