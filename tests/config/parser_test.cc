@@ -117,6 +117,8 @@ TEST(Parser, Defaults) {
   EXPECT_EQ(c.gateway.mtu, 1420);
   EXPECT_EQ(c.gateway.metrics_address.to_string(), "127.0.0.1:9586");
   EXPECT_EQ(c.gateway.crypto_engine, CryptoEngine::kAuto);
+  EXPECT_TRUE(c.gateway.spread);
+  EXPECT_EQ(c.gateway.spread_line, 0);
   EXPECT_FALSE(c.gateway.outside_gateway.has_value());
   EXPECT_EQ(c.where(12), "t.conf:12");
   EXPECT_EQ(c.error(3, "boom").message(), "t.conf:3: boom");
@@ -201,6 +203,9 @@ TEST(ParserErrors, BadValuesSayWhy) {
   expect_error(with_gateway_line("Name = wggate-much-too-long"), 5, "1..15 characters");
   expect_error(with_gateway_line("Name = wg/0"), 5, "not a valid interface name");
   expect_error(with_gateway_line("CryptoEngine = fast"), 5, "not one of auto, simd, avx512, ipsec-mb, sodium");
+  expect_error(with_gateway_line("Spread = yes"), 5, "Spread: 'yes' is not on or off");
+  EXPECT_FALSE(parse_ok(with_gateway_line("Spread = Off")).gateway.spread);
+  EXPECT_EQ(parse_ok(with_gateway_line("Spread = off")).gateway.spread_line, 5);
   expect_error(with_gateway_line("OutsideGateway = gw.example.com"), 5, "OutsideGateway: 'gw.example.com'");
   expect_error(with_gateway_line("MetricsAddress = localhost:9586"), 5, "hostnames are not resolved");
   expect_error(with_gateway_line("InsideAddress = 10.5.0.1"), 5, "needs its subnet length, e.g. 10.5.0.1/24");

@@ -54,6 +54,9 @@ TEST(Values, CryptoEngineAndPorts) {
                                CryptoEngine::kSodium}) {
     EXPECT_EQ(*parse_crypto_engine(to_string(e)), e);
   }
+  EXPECT_TRUE(*parse_on_off("on"));
+  EXPECT_FALSE(*parse_on_off("OFF"));
+  EXPECT_FALSE(parse_on_off("1").ok());
   EXPECT_EQ(*parse_dpdk_port("0000:03:00.0"), "0000:03:00.0");
   EXPECT_FALSE(parse_dpdk_port("net 0").ok());
 }
