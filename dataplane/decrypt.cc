@@ -3,7 +3,7 @@
 //   2. UDP to ListenPort: demux by message type; handshake messages (1-3) -> control
 //   3. transport: receiver index -> keypair (one array load), replay pre-check
 //   4. batch-open all payloads in one engine call; tags compared in constant time by the engine
-//   5. per packet: replay window update, activity, keypair confirmation and roaming events to control,
+//   5. replay window updated per run of one keypair (update_batch); per packet: activity, keypair confirmation and roaming events to control,
 //      keepalives consumed, cryptokey routing (inner source within the peer's AllowedIPs)
 //   6. TTL / hop limit decremented; already <= 1: rewritten to [Ethernet][inner IP] (destination MAC zero)
 //      and handed to control, which answers ICMP time exceeded through the tunnel
@@ -197,6 +197,31 @@ std::uint16_t decrypt_slice(WorkerContext& ctx, std::span<rte_mbuf*> pkts, rte_m
   ctx.shared->stats.add_cycles(Phase::crypto, now - crypto_start);
   ctx.shared->stats.open.record(np);
 
+  // Authenticated: only now may the counters move the window (a duplicate within this burst fails here), one
+  // update_batch per run of one keypair: a CAS per word the run touches, not two per packet, which matters
+  // when several workers open slices of one peer's traffic at once (spread.h).
+  noise::ReplayResult replay[kBurst];
+  for (std::uint16_t i = 0; i < np;) {
+    if (!jobs[i].ok) {
+      ++i;
+      continue;
+    }
+    noise::Keypair* kp = pend[i].kp;
+    std::uint64_t counters[kBurst];
+    std::uint16_t at[kBurst];
+    std::uint16_t n = 0;
+    std::uint16_t j = i;
+    for (; j < np && (!jobs[j].ok || pend[j].kp == kp); ++j) {
+      if (!jobs[j].ok) continue;
+      counters[n] = pend[j].counter;
+      at[n++] = j;
+    }
+    noise::ReplayResult results[kBurst];
+    kp->replay.update_batch(std::span<const std::uint64_t>(counters, n), results);
+    for (std::uint16_t k = 0; k < n; ++k) replay[at[k]] = results[k];
+    i = j;
+  }
+
   std::uint16_t no = 0;
   const noise::Keypair* confirmed = nullptr;
   std::uint32_t roamed = kMaxPeers;
@@ -206,8 +231,7 @@ std::uint16_t decrypt_slice(WorkerContext& ctx, std::span<rte_mbuf*> pkts, rte_m
       drop(ctx, p.m, Counter::drop_bad_tag);
       continue;
     }
-    // Authenticated: only now may the counter move the window (a duplicate within this burst fails here).
-    if (p.kp->replay.update(p.counter) != noise::ReplayResult::kOk) {
+    if (replay[i] != noise::ReplayResult::kOk) {
       drop(ctx, p.m, Counter::drop_replay);
       continue;
     }

@@ -1,6 +1,8 @@
 // The lock-free replay window; replay.h has the layout, the algorithm and why it accepts a counter at most once.
 #include "lib/protocol/replay.h"
 
+#include <algorithm>
+
 namespace wg::noise {
 
 namespace {
@@ -59,6 +61,45 @@ ReplayResult ReplayWindow::update(std::uint64_t counter) {
     if (s.compare_exchange_weak(word, d.word, std::memory_order_acq_rel, std::memory_order_acquire)) {
       return ReplayResult::kOk;
     }
+  }
+}
+
+void ReplayWindow::update_batch(std::span<const std::uint64_t> counters, ReplayResult* results) {
+  // Each run of consecutive counters of one block: greatest raised to the run's largest (as update raises it
+  // to each; within one block that changes no decision, the run spanning less than 32 counters), then every
+  // counter decided in order against the word as the earlier ones of the run left it (exactly what
+  // successive updates would see), then one CAS for all of them. Raising per run rather than once for the
+  // whole batch keeps the results those of successive updates even when a batch jumps by more than the window.
+  for (std::size_t i = 0; i < counters.size();) {
+    if (counters[i] >= kRejectAfterMessages) {
+      results[i++] = ReplayResult::kTooLarge;
+      continue;
+    }
+    const std::uint64_t block = counters[i] >> kBitShift;
+    std::uint64_t top = counters[i];
+    std::size_t end = i + 1;
+    for (; end < counters.size() && counters[end] < kRejectAfterMessages && counters[end] >> kBitShift == block; ++end) {
+      top = std::max(top, counters[end]);
+    }
+    std::uint64_t greatest = greatest_.load(std::memory_order_relaxed);
+    while (greatest < top &&
+           !greatest_.compare_exchange_weak(greatest, top, std::memory_order_relaxed, std::memory_order_relaxed)) {
+    }
+    std::atomic<std::uint64_t>& s = slot(counters[i]);
+    std::uint64_t word = s.load(std::memory_order_acquire);
+    for (;;) {
+      greatest = greatest_.load(std::memory_order_relaxed);  // read after the word
+      std::uint64_t next = word;
+      for (std::size_t k = i; k < end; ++k) {
+        const Decision d = decide(next, counters[k], greatest);
+        results[k] = d.result;
+        if (d.result == ReplayResult::kOk) next = d.word;
+      }
+      // Nothing to mark: every refusal is final (marks and greatest only move forward).
+      if (next == word) break;
+      if (s.compare_exchange_weak(word, next, std::memory_order_acq_rel, std::memory_order_acquire)) break;
+    }
+    i = end;
   }
 }
 

@@ -237,6 +237,46 @@ void randomized_against_reference(std::uint64_t origin, std::uint64_t seed, int 
 
 TEST(ReplayWindow, RandomizedAgainstReference) { randomized_against_reference(0, 12345, 20, 20000); }
 
+// update_batch against the reference applied one counter at a time: batches of 1..40 counters from the same
+// random walk (runs in one word, duplicates inside a batch, jumps, too-old and too-large ones mixed in).
+void batches_against_reference(std::uint64_t origin, std::uint64_t seed, int rounds, int steps) {
+  std::mt19937_64 rng(seed);
+  for (int round = 0; round < rounds; ++round) {
+    ReplayWindow w;
+    Reference ref;
+    std::uint64_t base = origin;
+    for (int i = 0; i < steps;) {
+      std::vector<std::uint64_t> batch(1 + rng() % 40);
+      for (std::uint64_t& c : batch) {
+        switch (rng() % 10) {
+          case 0: base = std::min(base + rng() % 20000, kRejectAfterMessages + 50); c = base; break;
+          case 1: c = base - origin > 9000 ? base - 9000 + rng() % 1000 : origin + rng() % 1000; break;
+          case 2: c = base + rng() % 4; break;  // duplicates within the batch
+          default: c = ++base; break;           // runs of consecutive counters in one word
+        }
+      }
+      i += static_cast<int>(batch.size());
+      std::vector<ReplayResult> got(batch.size());
+      w.update_batch(batch, got.data());
+      for (std::size_t k = 0; k < batch.size(); ++k) {
+        const bool expect_ok = ref.accepts(batch[k]);
+        ASSERT_EQ(got[k] == ReplayResult::kOk, expect_ok)
+            << "round " << round << " batch item " << k << " c " << batch[k] << " result " << static_cast<int>(got[k]);
+        if (expect_ok) ref.accept(batch[k]);
+        if (batch[k] >= kRejectAfterMessages) {
+          ASSERT_EQ(got[k], ReplayResult::kTooLarge);
+        }
+      }
+      ASSERT_EQ(w.greatest(), ref.greatest);
+    }
+  }
+}
+
+TEST(ReplayWindow, BatchesAgainstReference) {
+  batches_against_reference(0, 4242, 20, 20000);
+  batches_against_reference(kRejectAfterMessages - 300000, 99, 4, 20000);
+}
+
 // Where the 32-bit tags wrap: 2^32 blocks (where a tag of block numbers would wrap), 2^32 laps (where ours
 // does), and just below REJECT_AFTER_MESSAGES (a first jump from a fresh window to the very top).
 TEST(ReplayWindow, RandomizedAcrossTagWraps) {
@@ -303,7 +343,10 @@ struct StressResult {
 // receiver that was descheduled would find its packets stale), so that the threads that are running at any
 // moment offer the same counters at the same time, even with fewer cores than threads. The chunks it skips
 // the leader has offered already, so every counter is still offered, and must be accepted once.
-StressResult stress(ReplayWindow& w, const Sequence& seq, unsigned threads, std::size_t max_lag) {
+// `batch` > 1: each thread offers its shuffled counters `batch` at a time through update_batch (those its
+// check passed), as the dataplane offers a slice.
+StressResult stress(ReplayWindow& w, const Sequence& seq, unsigned threads, std::size_t max_lag,
+                    std::size_t batch = 1) {
   std::vector<std::atomic<std::uint8_t>> accepted(seq.size());
   struct alignas(64) Progress {
     std::atomic<std::size_t> chunk{0};
@@ -328,6 +371,32 @@ StressResult stress(ReplayWindow& w, const Sequence& seq, unsigned threads, std:
         if (max_lag != 0 && j + max_lag < leader()) j = leader();
         progress[t].chunk.store(j, std::memory_order_relaxed);
         std::shuffle(order.begin(), order.end(), rng);
+        if (batch > 1) {
+          // Sorted within each batch, as a slice of one flow is: runs in one word.
+          for (std::size_t b = 0; b < kChunk; b += batch) {
+            const std::size_t e = std::min(kChunk, b + batch);
+            std::sort(order.begin() + static_cast<std::ptrdiff_t>(b), order.begin() + static_cast<std::ptrdiff_t>(e));
+            std::uint64_t cs[kChunk];
+            std::size_t is[kChunk];
+            std::size_t n = 0;
+            for (std::size_t q = b; q < e; ++q) {
+              const std::size_t i = j * kChunk + order[q];
+              if (w.check(seq.counter(i)) != ReplayResult::kOk) continue;
+              cs[n] = seq.counter(i);
+              is[n++] = i;
+            }
+            ReplayResult rs[kChunk];
+            w.update_batch({cs, n}, rs);
+            for (std::size_t q = 0; q < n; ++q) {
+              if (rs[q] == ReplayResult::kOk) {
+                accepted[is[q]].fetch_add(1, std::memory_order_relaxed);
+              } else {
+                ++lost;
+              }
+            }
+          }
+          continue;
+        }
         for (std::uint32_t k : order) {
           const std::size_t i = j * kChunk + k;
           const std::uint64_t c = seq.counter(i);
@@ -357,12 +426,12 @@ StressResult stress(ReplayWindow& w, const Sequence& seq, unsigned threads, std:
   return r;
 }
 
-void expect_exactly_once(const Sequence& seq, unsigned threads, std::size_t max_lag) {
+void expect_exactly_once(const Sequence& seq, unsigned threads, std::size_t max_lag, std::size_t batch = 1) {
   ReplayWindow w;
-  const StressResult r = stress(w, seq, threads, max_lag);
-  std::printf("[ stress   ] %zu counters x %u threads: %.2f s, %zu races lost in update, %zu never accepted, "
+  const StressResult r = stress(w, seq, threads, max_lag, batch);
+  std::printf("[ stress   ] %zu counters x %u threads (batches of %zu): %.2f s, %zu races lost in update, %zu never accepted, "
               "%zu accepted twice or more\n",
-              seq.size(), threads, r.seconds, r.races_lost, r.never, r.twice);
+              seq.size(), threads, batch, r.seconds, r.races_lost, r.never, r.twice);
   EXPECT_EQ(r.twice, 0u) << "first bad counter " << seq.counter(r.first_bad);
   EXPECT_EQ(r.never, 0u) << "first bad counter " << seq.counter(r.first_bad);
   const std::uint64_t last = seq.counter(seq.size() - 1);
@@ -389,6 +458,14 @@ TEST(ReplayWindowConcurrent, FourThreadsSparseSequenceWithJumpsEachCounterOnce) 
 TEST(ReplayWindowConcurrent, FourThreadsAtTheFrontEachCounterOnce) {
   expect_exactly_once(dense_sequence(kStressCounters / 4), 4, 2);
   expect_exactly_once(sparse_sequence(kStressCounters / 4, 7), 4, 2);
+}
+
+// The same races through update_batch, in slices of 8 and 16 (the spread dataplane's, issue 14), mixed
+// with threads updating one counter at a time.
+TEST(ReplayWindowConcurrent, FourThreadsInBatchesEachCounterOnce) {
+  expect_exactly_once(dense_sequence(kStressCounters / 4), 4, 2, 8);
+  expect_exactly_once(sparse_sequence(kStressCounters / 4, 11), 4, 2, 16);
+  expect_exactly_once(dense_sequence(kStressCounters / 4), 4, 0, 16);
 }
 
 // Many threads hammering few counters: every thread offers the same 64 counters (two or three words).
