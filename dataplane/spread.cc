@@ -90,6 +90,7 @@ absl::StatusOr<std::unique_ptr<Spread>> create_spread(unsigned workers, bool ena
                                                       const std::string& tag) {
   auto sp = std::make_unique<Spread>();
   sp->workers = workers;
+  sp->reclaim_after_tsc = rte_get_tsc_hz() / 1'000'000 * kReclaimAfterUs;
   sp->enabled = enabled && workers > 1;
   for (unsigned w = 0; w < workers && w < kMaxSpreadWorkers; ++w) {
     const std::string name = absl::StrCat("wg_work", w, "_", tag);
@@ -137,6 +138,7 @@ void spread_burst(WorkerContext& ctx, Direction dir, std::span<rte_mbuf*> pkts) 
     const auto len = static_cast<std::uint16_t>((n - off) / (k - i));  // as equal as possible, each >= kMinSlice
     Slice& s = push(lane, ctx, dir, pkts.data() + off, len);
     off = static_cast<std::uint16_t>(off + len);
+    s.queued_tsc = start;
     s.state.store(SliceState::kQueued, std::memory_order_release);
     rte_ring* helper = pick_helper(ctx, lane);
     if (helper != nullptr && rte_ring_mp_enqueue(helper, &s) == 0) {
@@ -176,21 +178,26 @@ bool finish_slices(WorkerContext& ctx, std::uint32_t received) {
   const std::uint64_t tail = lane.tail.load(std::memory_order_relaxed);
   if (head == tail) return false;
   bool any = false;
-  // Nothing new came in, or the window is filling: take back the newest slice no helper has started (the
-  // helpers work oldest first, so the two ends rarely meet).
-  if (received == 0 || tail - head > kWindowSlots / 2) {
-    for (std::uint64_t i = tail; i-- > head;) {
-      Slice& s = lane.window[i % kWindowSlots];
-      if (s.state.load(std::memory_order_relaxed) == SliceState::kQueued && claim(s)) {
-        ++ctx.shared->stats.spread.reclaimed;
-        run(ctx, s);
-        any = true;
-        break;
-      }
+  const std::uint64_t now = rte_rdtsc();
+  // Take back the oldest slice no helper has started when the window is full (the owner cannot receive until
+  // its head moves), or when it has waited longer than kReclaimAfterUs (its helper is busy or not running).
+  // Not sooner: on cores of their own helpers claim within microseconds, and an owner that took slices back
+  // whenever it had nothing to receive would leave the helpers little (a machine with more workers than
+  // CPUs schedules a helper only every few milliseconds).
+  const bool full = tail - head + slots_per_burst(*ctx.spread) > kWindowSlots;
+  for (std::uint64_t i = head; i != tail; ++i) {
+    Slice& s = lane.window[i % kWindowSlots];
+    if (s.state.load(std::memory_order_relaxed) != SliceState::kQueued) continue;
+    if (!full && now - s.queued_tsc < ctx.spread->reclaim_after_tsc) break;  // the oldest queued is recent
+    if (claim(s)) {
+      ++ctx.shared->stats.spread.reclaimed;
+      run(ctx, s);
+      any = true;
     }
+    break;
   }
   // The reorder stage: done slices leave from the head, in order.
-  const std::uint64_t start = rte_rdtsc();
+  const std::uint64_t start = any ? rte_rdtsc() : now;
   const std::uint64_t tx_before = ctx.shared->stats.phase_cycles[static_cast<std::size_t>(Phase::tx)];
   const GatewayInfo& gw = *ctx.gw;
   while (head != tail) {

@@ -12,9 +12,9 @@
 //      (compare-and-swap queued -> claimed: whoever claims it processes it, exactly once), runs the whole
 //      encrypt or decrypt path on it (encrypt_slice / decrypt_slice: lookups, counters reserved per slice,
 //      seal or open, replay window, headers), counting in its own counters, and marks it done.
-//   4. reorder: the owner sends done slices from the window's head, in order, on its own TX queues. It never
-//      waits: when it received nothing, or its window is over half full, it claims its own newest still-queued
-//      slice back and processes it (a helper that is busy or descheduled delays nothing it has not started).
+//   4. reorder: the owner sends done slices from the window's head, in order, on its own TX queues. When its
+//      window is full, or its oldest still-queued slice has waited kReclaimAfterUs, it claims that slice back
+//      and processes it itself (a helper that is busy or descheduled holds up at most what it has started).
 //      A full window stops the owner from receiving more (back-pressure onto its RX queue; counted, nothing is
 //      dropped here).
 // Order is kept per owner, both directions together: packets leave in the order its RX queues gave them.
@@ -47,10 +47,11 @@ inline constexpr std::uint16_t kSliceMax = 32;        // = kBurst: a slice is at
 inline constexpr std::uint16_t kMinSlice = 8;         // a slice is several packets, never one
 inline constexpr std::uint16_t kSpreadMinBurst = 8;   // smaller bursts: processed at once, for latency
 inline constexpr std::uint32_t kSpreadMinLoad = 64;   // of 256: the owner's recent polls brought >= 1/4 bursts
-inline constexpr std::uint32_t kWindowSlots = 16;     // per owner: slices in flight, the reorder bound
+inline constexpr std::uint32_t kWindowSlots = 32;     // per owner: slices in flight, the reorder bound
+inline constexpr std::uint64_t kReclaimAfterUs = 1000;  // a queued slice unstarted this long: its owner takes it
 inline constexpr std::uint32_t kServePerPoll = 4;     // slices a worker takes from its work ring per poll
 inline constexpr std::uint32_t kMaxSpreadWorkers = 16;  // = kMaxWorkers (static_assert in spread.cc)
-inline constexpr unsigned kWorkRingDepth = 512;       // > workers x window: pointers, not mbufs
+inline constexpr unsigned kWorkRingDepth = 1024;      // > workers x window: pointers, not mbufs
 
 enum class Direction : std::uint8_t { kEncrypt, kDecrypt };
 enum class SliceState : std::uint32_t { kFree, kQueued, kClaimed, kDone };
@@ -60,6 +61,7 @@ struct alignas(64) Slice {
   Direction dir = Direction::kEncrypt;
   std::uint16_t n_in = 0, n_out = 0;
   std::uint32_t owner = 0;
+  std::uint64_t queued_tsc = 0;  // when it was queued (the owner's, for reclaiming)
   rte_mbuf* in[kSliceMax] = {};
   rte_mbuf* out[kSliceMax] = {};  // what the path left to send, in order
 };
@@ -75,6 +77,7 @@ struct alignas(64) SpreadLane {
 struct Spread {
   unsigned workers = 0;
   bool enabled = false;
+  std::uint64_t reclaim_after_tsc = 0;  // kReclaimAfterUs in TSC ticks
   SpreadLane lanes[kMaxSpreadWorkers];
   ~Spread();  // frees the mbufs of slices still in flight and the rings (the workers have stopped)
 };
@@ -91,8 +94,8 @@ void spread_burst(WorkerContext& ctx, Direction dir, std::span<rte_mbuf*> pkts);
 // Slices other workers (or this one) queued for this worker: processed, marked done. True when it did any.
 bool serve_slices(WorkerContext& ctx);
 // The owner's reorder stage, once per poll after its RX bursts: records the poll's `received` packets in its
-// load; sends done slices from the head, in order; reclaims its newest queued slice when it received nothing
-// or the window is over half full. True when it sent or processed anything.
+// load; reclaims its oldest queued slice when the window is full or that slice has waited kReclaimAfterUs;
+// sends done slices from the head, in order. True when it sent or processed anything.
 bool finish_slices(WorkerContext& ctx, std::uint32_t received);
 // Slices of this owner not yet sent (metrics; any thread, approximate).
 std::uint64_t window_depth(const SpreadLane& lane);

@@ -379,6 +379,35 @@ TEST(Spread, OwnerReclaimsFromHelpersThatDoNotRun) {
   EXPECT_EQ(f.ours.sending_counter.load(), seq);
 }
 
+// The owner leaves a queued slice to its helper for kReclaimAfterUs before taking it back (helpers on a
+// shared CPU run only every few milliseconds), unless its window is full.
+TEST(Spread, OwnerWaitsForItsHelpersBeforeReclaiming) {
+  Fleet f("patient");
+  std::vector<std::int64_t> got;
+  std::uint32_t seq = 0;
+  for (int b = 0; b < 8; ++b) {  // warm the owner's load up, helpers not running
+    std::vector<rte_mbuf*> burst;
+    for (std::uint16_t i = 0; i < kBurst; ++i, ++seq) burst.push_back(mbuf_of(numbered_echo(seq, 100)));
+    owner_receives(f, Direction::kEncrypt, burst, got);
+  }
+  settle(f, Direction::kEncrypt, got);
+  const std::uint64_t reclaimed = f.spread_stats(0).reclaimed;
+  for (int i = 0; i < 32; ++i) finish_slices(f.ctxs[0], kBurst);  // polls with full bursts: the load is high
+  std::vector<rte_mbuf*> burst;
+  for (std::uint16_t i = 0; i < kBurst; ++i, ++seq) burst.push_back(mbuf_of(numbered_echo(seq, 100)));
+  const auto t0 = std::chrono::steady_clock::now();
+  spread_burst(f.ctxs[0], Direction::kEncrypt, burst);
+  finish_slices(f.ctxs[0], 0);
+  const auto took = std::chrono::steady_clock::now() - t0;
+  if (took < std::chrono::microseconds(kReclaimAfterUs / 2)) {  // else this thread was preempted: no claim
+    EXPECT_EQ(f.spread_stats(0).reclaimed, reclaimed) << "taken back before its helper had a chance";
+    EXPECT_GT(window_depth(f.spread->lanes[0]), 0u);
+  }
+  settle(f, Direction::kEncrypt, got);  // helpers never come: the age rule takes them back
+  EXPECT_GT(f.spread_stats(0).reclaimed, reclaimed);
+  expect_all_in_order(got, seq);
+}
+
 // Both directions through one owner: each leaves on its own port in its own order.
 TEST(Spread, BothDirectionsInterleaved) {
   Fleet f("both");
