@@ -56,16 +56,15 @@ Slice& push(SpreadLane& lane, WorkerContext& ctx, Direction dir, rte_mbuf* const
   return s;
 }
 
-// The next helper in round robin whose ring is not already deep; null when every one is.
-rte_ring* pick_helper(WorkerContext& ctx, SpreadLane& lane) {
+// The next helper in round robin whose ring is not already deep; -1 when every one is.
+int pick_helper(WorkerContext& ctx, SpreadLane& lane) {
   const unsigned w = ctx.spread->workers;
   for (unsigned tries = 0; tries + 1 < w; ++tries) {
     unsigned h = lane.next_helper++ % w;
     if (h == ctx.id) h = lane.next_helper++ % w;
-    rte_ring* r = ctx.spread->lanes[h].work;
-    if (rte_ring_count(r) < kWindowSlots) return r;
+    if (rte_ring_count(ctx.spread->lanes[h].work) < kWindowSlots) return static_cast<int>(h);
   }
-  return nullptr;
+  return -1;
 }
 
 }  // namespace
@@ -90,7 +89,10 @@ absl::StatusOr<std::unique_ptr<Spread>> create_spread(unsigned workers, bool ena
                                                       const std::string& tag) {
   auto sp = std::make_unique<Spread>();
   sp->workers = workers;
-  sp->reclaim_after_tsc = rte_get_tsc_hz() / 1'000'000 * kReclaimAfterUs;
+  const std::uint64_t per_us = rte_get_tsc_hz() / 1'000'000;
+  sp->reclaim_after_tsc = per_us * kReclaimAfterUs;
+  sp->reclaim_busy_tsc = per_us * kReclaimBusyUs;
+  sp->running_tsc = per_us * kRunningUs;
   sp->enabled = enabled && workers > 1;
   for (unsigned w = 0; w < workers && w < kMaxSpreadWorkers; ++w) {
     const std::string name = absl::StrCat("wg_work", w, "_", tag);
@@ -138,10 +140,11 @@ void spread_burst(WorkerContext& ctx, Direction dir, std::span<rte_mbuf*> pkts) 
     const auto len = static_cast<std::uint16_t>((n - off) / (k - i));  // as equal as possible, each >= kMinSlice
     Slice& s = push(lane, ctx, dir, pkts.data() + off, len);
     off = static_cast<std::uint16_t>(off + len);
+    const int helper = pick_helper(ctx, lane);
     s.queued_tsc = start;
+    s.helper = helper < 0 ? ctx.id : static_cast<std::uint32_t>(helper);
     s.state.store(SliceState::kQueued, std::memory_order_release);
-    rte_ring* helper = pick_helper(ctx, lane);
-    if (helper != nullptr && rte_ring_mp_enqueue(helper, &s) == 0) {
+    if (helper >= 0 && rte_ring_mp_enqueue(ctx.spread->lanes[helper].work, &s) == 0) {
       ++ctx.shared->stats.spread.slices;
       ctx.shared->stats.spread.packets += len;
     } else {
@@ -171,30 +174,37 @@ bool serve_slices(WorkerContext& ctx) {
 
 bool finish_slices(WorkerContext& ctx, std::uint32_t received) {
   SpreadLane& lane = lane_of(ctx);
-  // Load: a moving average over 16 polls of the packets each brought, 256 = full bursts.
-  const std::uint32_t sample = std::min<std::uint32_t>(received, kBurst) * 256 / kBurst;
-  lane.load = lane.load - lane.load / 16 + sample / 16;
+  // Load: a moving average over the last ~16 polls that received anything of how much they received, 256 =
+  // full bursts (how deep the RX queues were). Empty polls say nothing: a poll-mode worker polls millions of
+  // times a second, and a flow that comes in bursts (a descheduled worker, TCP windows) is heavy all the same.
+  if (received > 0) {
+    const std::uint32_t sample = std::min<std::uint32_t>(received, kBurst) * 256 / kBurst;
+    lane.load = lane.load - lane.load / 16 + sample / 16;
+  }
   std::uint64_t head = lane.head.load(std::memory_order_relaxed);
   const std::uint64_t tail = lane.tail.load(std::memory_order_relaxed);
   if (head == tail) return false;
   bool any = false;
   const std::uint64_t now = rte_rdtsc();
-  // Take back the oldest slice no helper has started when the window is full (the owner cannot receive until
-  // its head moves), or when it has waited longer than kReclaimAfterUs (its helper is busy or not running).
-  // Not sooner: on cores of their own helpers claim within microseconds, and an owner that took slices back
-  // whenever it had nothing to receive would leave the helpers little (a machine with more workers than
-  // CPUs schedules a helper only every few milliseconds).
-  const bool full = tail - head + slots_per_burst(*ctx.spread) > kWindowSlots;
+  // Take back the oldest slice no helper has started (spread.h, step 4): at once when the window is full (the
+  // owner cannot receive until its head moves); after kReclaimBusyUs when its helper is running but busy;
+  // after kReclaimAfterUs when its helper is not running (on a machine with more workers than CPUs a helper
+  // runs every few milliseconds, and an owner that took slices back sooner would leave it almost nothing).
+  const Spread& sp = *ctx.spread;
+  const bool full = tail - head + slots_per_burst(sp) > kWindowSlots;
   for (std::uint64_t i = head; i != tail; ++i) {
     Slice& s = lane.window[i % kWindowSlots];
     if (s.state.load(std::memory_order_relaxed) != SliceState::kQueued) continue;
-    if (!full && now - s.queued_tsc < ctx.spread->reclaim_after_tsc) break;  // the oldest queued is recent
-    if (claim(s)) {
-      ++ctx.shared->stats.spread.reclaimed;
-      run(ctx, s);
-      any = true;
+    const std::uint64_t waited = now - s.queued_tsc;
+    const bool running = now - sp.lanes[s.helper].last_poll.load(std::memory_order_relaxed) < sp.running_tsc;
+    if (full || waited >= sp.reclaim_after_tsc || (running && waited >= sp.reclaim_busy_tsc)) {
+      if (claim(s)) {
+        ++ctx.shared->stats.spread.reclaimed;
+        run(ctx, s);
+        any = true;
+      }
     }
-    break;
+    break;  // only the oldest: the younger ones have waited less
   }
   // The reorder stage: done slices leave from the head, in order.
   const std::uint64_t start = any ? rte_rdtsc() : now;

@@ -3,8 +3,9 @@
 // A peer's outer flow is one UDP 5-tuple and an inside flow one 5-tuple, so RSS (or af_packet's fanout) puts
 // each on one RX queue: one worker. So the worker that receives a burst (its "owner") may hand slices of it to
 // the other workers and keep the order itself:
-//   1. decide: a burst of fewer than kSpreadMinBurst packets, or an owner whose recent polls brought little
-//      (load below kSpreadMinLoad), is processed at once on the owner: a light flow keeps its latency.
+//   1. decide: a burst of fewer than kSpreadMinBurst packets (the RX queue was shallow), or an owner whose
+//      recent bursts were small (load below kSpreadMinLoad), is processed at once on the owner: a light flow
+//      keeps its latency.
 //   2. dispatch: otherwise the burst is cut into slices of at least kMinSlice packets (never one). Each takes
 //      the next slot of the owner's reorder window (kWindowSlots, in arrival order) and goes, as a pointer, on
 //      the work ring of another worker (round robin, skipping a worker whose ring is already deep).
@@ -12,9 +13,10 @@
 //      (compare-and-swap queued -> claimed: whoever claims it processes it, exactly once), runs the whole
 //      encrypt or decrypt path on it (encrypt_slice / decrypt_slice: lookups, counters reserved per slice,
 //      seal or open, replay window, headers), counting in its own counters, and marks it done.
-//   4. reorder: the owner sends done slices from the window's head, in order, on its own TX queues. When its
-//      window is full, or its oldest still-queued slice has waited kReclaimAfterUs, it claims that slice back
-//      and processes it itself (a helper that is busy or descheduled holds up at most what it has started).
+//   4. reorder: the owner sends done slices from the window's head, in order, on its own TX queues. Its
+//      oldest still-queued slice it claims back and processes itself when its window is full, or when the
+//      slice has waited kReclaimBusyUs on a helper that is running (busy elsewhere) or kReclaimAfterUs on one
+//      that is not (descheduled: it will do it when it runs again).
 //      A full window stops the owner from receiving more (back-pressure onto its RX queue; counted, nothing is
 //      dropped here).
 // Order is kept per owner, both directions together: packets leave in the order its RX queues gave them.
@@ -46,9 +48,15 @@ struct WorkerContext;
 inline constexpr std::uint16_t kSliceMax = 32;        // = kBurst: a slice is at most one burst
 inline constexpr std::uint16_t kMinSlice = 8;         // a slice is several packets, never one
 inline constexpr std::uint16_t kSpreadMinBurst = 8;   // smaller bursts: processed at once, for latency
-inline constexpr std::uint32_t kSpreadMinLoad = 64;   // of 256: the owner's recent polls brought >= 1/4 bursts
+inline constexpr std::uint32_t kSpreadMinLoad = 64;   // of 256: the owner's recent bursts were >= 1/4 full
 inline constexpr std::uint32_t kWindowSlots = 32;     // per owner: slices in flight, the reorder bound
-inline constexpr std::uint64_t kReclaimAfterUs = 1000;  // a queued slice unstarted this long: its owner takes it
+// A queued slice no helper has started is taken back by its owner after kReclaimBusyUs when its helper is
+// running (polled within kRunningUs: it is busy with other work), after kReclaimAfterUs when it is not (a
+// helper sharing a CPU runs again within a scheduling period, and does it then), or at once when the owner's
+// window is full.
+inline constexpr std::uint64_t kReclaimBusyUs = 200;
+inline constexpr std::uint64_t kReclaimAfterUs = 10000;
+inline constexpr std::uint64_t kRunningUs = 50;
 inline constexpr std::uint32_t kServePerPoll = 4;     // slices a worker takes from its work ring per poll
 inline constexpr std::uint32_t kMaxSpreadWorkers = 16;  // = kMaxWorkers (static_assert in spread.cc)
 inline constexpr unsigned kWorkRingDepth = 1024;      // > workers x window: pointers, not mbufs
@@ -61,6 +69,7 @@ struct alignas(64) Slice {
   Direction dir = Direction::kEncrypt;
   std::uint16_t n_in = 0, n_out = 0;
   std::uint32_t owner = 0;
+  std::uint32_t helper = 0;      // the worker whose ring it was queued on (the owner's, for reclaiming)
   std::uint64_t queued_tsc = 0;  // when it was queued (the owner's, for reclaiming)
   rte_mbuf* in[kSliceMax] = {};
   rte_mbuf* out[kSliceMax] = {};  // what the path left to send, in order
@@ -69,15 +78,20 @@ struct alignas(64) Slice {
 struct alignas(64) SpreadLane {
   Slice window[kWindowSlots];
   std::atomic<std::uint64_t> head{0}, tail{0};  // slices [head, tail) in arrival order; written by the owner only
-  std::uint32_t load = 0;         // the owner's: moving average of packets per poll, 256 = full bursts
+  std::uint32_t load = 0;         // the owner's: moving average of its bursts' sizes, 256 = full bursts
   std::uint32_t next_helper = 0;  // the owner's: round robin
   rte_ring* work = nullptr;       // slices queued for this worker to process (MP/SC)
+  // TSC at this worker's latest poll (written by it every poll, read by owners deciding to reclaim): its own
+  // cache line, so that the owner-only fields above do not bounce with it.
+  alignas(64) std::atomic<std::uint64_t> last_poll{0};
 };
 
 struct Spread {
   unsigned workers = 0;
   bool enabled = false;
-  std::uint64_t reclaim_after_tsc = 0;  // kReclaimAfterUs in TSC ticks
+  std::uint64_t reclaim_after_tsc = 0;  // kReclaimAfterUs, kReclaimBusyUs, kRunningUs in TSC ticks
+  std::uint64_t reclaim_busy_tsc = 0;
+  std::uint64_t running_tsc = 0;
   SpreadLane lanes[kMaxSpreadWorkers];
   ~Spread();  // frees the mbufs of slices still in flight and the rings (the workers have stopped)
 };
@@ -94,9 +108,13 @@ void spread_burst(WorkerContext& ctx, Direction dir, std::span<rte_mbuf*> pkts);
 // Slices other workers (or this one) queued for this worker: processed, marked done. True when it did any.
 bool serve_slices(WorkerContext& ctx);
 // The owner's reorder stage, once per poll after its RX bursts: records the poll's `received` packets in its
-// load; reclaims its oldest queued slice when the window is full or that slice has waited kReclaimAfterUs;
+// load (polls that received nothing leave it alone); reclaims its oldest queued slice by the rules above;
 // sends done slices from the head, in order. True when it sent or processed anything.
 bool finish_slices(WorkerContext& ctx, std::uint32_t received);
+// Marks this worker as running (once per poll, before anything else): owners leave it their slices longer.
+inline void note_poll(Spread& sp, std::uint32_t worker, std::uint64_t tsc) {
+  sp.lanes[worker].last_poll.store(tsc, std::memory_order_relaxed);
+}
 // Slices of this owner not yet sent (metrics; any thread, approximate).
 std::uint64_t window_depth(const SpreadLane& lane);
 

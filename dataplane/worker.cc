@@ -103,6 +103,7 @@ bool poll_once(WorkerContext& ctx) {
   std::uint64_t mark = start;
   const bool spreading = ctx.spread != nullptr && ctx.spread->enabled;
   bool busy = false;
+  if (spreading) note_poll(*ctx.spread, ctx.id, start);
   if (spreading && serve_slices(ctx)) {  // others' slices first: their owners wait for them
     busy = true;
     mark = rte_rdtsc();

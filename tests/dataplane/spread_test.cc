@@ -6,6 +6,7 @@
 // a helper that does not run.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_hash.h>
@@ -126,6 +127,7 @@ struct Fleet {
     for (unsigned w = 1; w < kWorkers; ++w) {
       helpers.emplace_back([this, w] {
         while (!helpers_stop.load(std::memory_order_relaxed)) {
+          note_poll(*spread, w, rte_rdtsc());
           if (!serve_slices(ctxs[w])) std::this_thread::sleep_for(std::chrono::microseconds(20));
         }
       });
@@ -379,8 +381,8 @@ TEST(Spread, OwnerReclaimsFromHelpersThatDoNotRun) {
   EXPECT_EQ(f.ours.sending_counter.load(), seq);
 }
 
-// The owner leaves a queued slice to its helper for kReclaimAfterUs before taking it back (helpers on a
-// shared CPU run only every few milliseconds), unless its window is full.
+// The owner leaves a queued slice to a helper that is not running for kReclaimAfterUs before taking it back
+// (helpers on a shared CPU run only every few milliseconds), unless its window is full.
 TEST(Spread, OwnerWaitsForItsHelpersBeforeReclaiming) {
   Fleet f("patient");
   std::vector<std::int64_t> got;

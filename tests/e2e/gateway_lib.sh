@@ -70,6 +70,12 @@ gw_start() {
   local workers=${WORKERS:-1}
   # More lcores than cores is fine for correctness (not speed): map lcores 0..workers onto the CPUs we have.
   local lcores="(0-$workers)@(0-$(($(nproc) - 1)))"
+  # LCORES replaces that mapping (e.g. '0@0,1@1,2@0,3@1,4@1': named lcores on named CPUs).
+  lcores=${LCORES:-$lcores}
+  # AF_PACKET_FRAMES: frames in each af_packet queue's PACKET_MMAP ring (the PMD's framecnt devarg; default
+  # 512). With the default 2048-byte frames in 4096-byte blocks it must be even (2 frames a block). A ring
+  # that fills to ~3/4 makes the kernel's fanout roll the flow over to another queue (another worker).
+  local ring=${AF_PACKET_FRAMES:+,framecnt=$AF_PACKET_FRAMES}
   # Default: anonymous memory (--no-huge), no setup needed. HUGE=1: 2 MB hugepages from the hugetlbfs mount
   # HUGE_DIR (the caller mounts it and reserves the pages), as DPDK multi-process (dpdk-dumpcap) needs; no -m:
   # EAL maps pages as it needs them, so the reservation only has to cover what wggate really uses.
@@ -77,8 +83,8 @@ gw_start() {
   if [ "${HUGE:-0}" = 1 ]; then mem=(--huge-dir "${HUGE_DIR:?HUGE=1 needs HUGE_DIR, a hugetlbfs mount}"); fi
   spawn wggate ip netns exec "$ns_gw" "$GW_BIN" "${mem[@]}" --no-pci --lcores "$lcores" \
     --file-prefix "wggate-$E2E_SUFFIX" --log-level=lib.eal:error \
-    --vdev "net_af_packet0,iface=in-gw,qpairs=$((workers + 1))" \
-    --vdev "net_af_packet1,iface=out-gw,qpairs=$((workers + 1))" \
+    --vdev "net_af_packet0,iface=in-gw,qpairs=$((workers + 1))$ring" \
+    --vdev "net_af_packet1,iface=out-gw,qpairs=$((workers + 1))$ring" \
     -- --config "$E2E_TMP/wggate.conf" --verbose
   gw_pid=$SPAWNED_PID
   on_cleanup "rm -rf /var/run/dpdk/wggate-$E2E_SUFFIX"
