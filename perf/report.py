@@ -114,6 +114,88 @@ def load_bench(work, name):
     return {run: {k: Stat(v) for k, v in f.items()} for run, f in fields.items()}, labels
 
 
+def load_spread(work):
+    """spread_bench JSON -> ({(direction, size): {workers: {repetition_index: counters}}}, helper workers) or None."""
+    path = os.path.join(work, "microbench", "spread_bench.json")
+    try:
+        data = json.load(open(path, encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    out = collections.defaultdict(lambda: collections.defaultdict(dict))
+    for b in data.get("benchmarks", []):
+        if b.get("run_type", "iteration") != "iteration" or b.get("error_occurred"):
+            continue
+        parts = b.get("run_name", b["name"]).replace("/manual_time", "").split("/")
+        if len(parts) != 3 or not parts[2].startswith("workers:"):
+            continue
+        out[(parts[0], parts[1])][int(parts[2][len("workers:"):])][b.get("repetition_index", 0)] = b
+    return out
+
+
+def spread_section(spread):
+    """Issue 14's in-process scaling: per-core rate on W workers against 1, paired by repetition; the serial part."""
+    L = ["## One peer over several workers (perf/dataplane/spread_bench)", ""]
+    if not spread:
+        L += ["Not measured: the benchmark was not built, did not run, or had one CPU only.", ""]
+        return L
+    L.append("The real encrypt/decrypt paths on pre-built bursts of one peer: on 1 worker, and on W workers with "
+             "dataplane/spread.h's hand-off and in-order reorder (the owner feeds every burst; the others serve its "
+             "slices). Per core = pps / workers; the ratio pairs repetitions (target of issue 14: ≥ 0.9). S is what "
+             "only the owner does per packet (feeding the burst: alloc + copy of the frame, dispatch, reorder, TX), "
+             "P the whole path per packet on one worker (TSC cycles); min(n, P/S) bounds the speedup one owner "
+             "allows with n workers. Medians over the repetitions, spread in brackets.")
+    L.append("")
+    L.append("| direction | size | 1 worker Mpps | W | W workers Mpps | per-core ratio | S cycles/packet | "
+             "feed / dispatch / reorder / tx | P cycles/packet | bound at 8 / 16 / 32 workers |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|")
+    diag = []
+    for d in ("encrypt", "decrypt"):
+        for size in sorted({k[1] for k in spread if k[0] == d}, key=size_key):
+            by_w = spread[(d, size)]
+            one = by_w.get(1, {})
+            many = [w for w in sorted(by_w) if w > 1]
+            if not many:
+                L.append(f"| {d} | {size} | {Stat([r['pps'] / 1e6 for r in one.values()]).fmt()} | – | – | – | – | – "
+                         "| – | – |")
+                continue
+            w = many[-1]
+            reps = by_w[w]
+            col = lambda k: Stat([r.get(k) for r in reps.values()])
+            ratios = Stat([r["per_core_pps"] / one[i]["per_core_pps"] for i, r in reps.items()
+                           if i in one and one[i].get("per_core_pps")])
+            parts = " / ".join(num(col(k).median) for k in ("feed_cycles_per_packet", "dispatch_cycles_per_packet",
+                                                             "reorder_cycles_per_packet", "tx_cycles_per_packet"))
+            bounds = " / ".join(num(col(f"amdahl_{n}").median, 2) for n in (8, 16, 32))
+            L.append(f"| {d} | {size} | {Stat([r['pps'] / 1e6 for r in one.values()]).fmt()} | {w} | "
+                     f"{Stat([r['pps'] / 1e6 for r in reps.values()]).fmt()} | {ratios.fmt()} | "
+                     f"{col('serial_cycles_per_packet').fmt()} | {parts} | {col('path_cycles_per_packet').fmt()} | "
+                     f"{bounds} |")
+            pct = lambda k: num(100 * col(k).median) + " %" if col(k) else "–"
+            diag.append(f"| {d} | {size} | {num(col('c2c_cycles').median)} | {pct('owner_idle_share')} | "
+                        f"{pct('helper_busy_share')} | {pct('helper_packets_share')} | "
+                        f"{num(col('helper_cycles_per_packet').median)} | "
+                        f"{num(col('owner_work_cycles_per_packet').median)} | "
+                        f"{num(col('serial_total_cycles_per_packet').median)} | "
+                        f"{num(col('reclaimed_per_burst').median)} | {num(col('window_full_per_burst').median)} |")
+    L.append("")
+    if diag:
+        L.append("Where the W-worker time went: the one-way cache-line latency between the owner's and a helper's "
+                 "CPU (ping-pong, TSC cycles: what each line of a handed-off packet costs), the owner's idle polls "
+                 "and the helpers' busy share of the run, the share of packets a helper processed and its cycles "
+                 "per packet (the path on packets another core wrote: compare with P less feed and TX), the "
+                 "owner's cycles per packet it processed itself, all the owner alone does per packet (S plus "
+                 "finish_slices' scan of its window and the poll loop), and per burst the slices it took back "
+                 "unstarted and the polls its full window kept it from receiving.")
+        L.append("")
+        L.append("| direction | size | core-to-core cycles | owner idle | helpers busy | packets on helpers | "
+                 "helper cycles/packet | owner cycles/packet | owner-only cycles/packet | reclaimed/burst | "
+                 "window full/burst |")
+        L.append("|---|---|---|---|---|---|---|---|---|---|---|")
+        L += diag
+        L.append("")
+    return L
+
+
 def aead_table(bench):
     """{engine: {size: {'seal'|'open': (Mpps Stat, Gbit/s Stat)}}} from seal/<engine>/<size>, open/..."""
     out = collections.defaultdict(lambda: collections.defaultdict(dict))
@@ -399,6 +481,9 @@ def main():
                 cells.append(f.get("cycles_per_packet", Stat([])).fmt() if f else "–")
             L.append(f"| {head} | " + " | ".join(cells) + " |")
         L.append("")
+    # ---- spreading one peer over the workers (issue 14)
+    L += spread_section(load_spread(work))
+
     # ---- handshakes
     L.append("## Control plane: handshakes (perf/control/handshake_bench)")
     L.append("")

@@ -106,7 +106,7 @@ build_stage() {
   fi
   ninja -C "$build" control/wggate || return 1
   local rc=0 t
-  for t in perf/crypto/aead_batch_bench perf/dataplane/stages_bench perf/control/handshake_bench; do
+  for t in perf/crypto/aead_batch_bench perf/dataplane/stages_bench perf/dataplane/spread_bench perf/control/handshake_bench; do
     ninja -C "$build" "$t" || { echo "build: $t did not build" >&2; rc=2; }
   done
   return $rc

@@ -35,8 +35,8 @@ std::uint16_t g_inside = 0, g_outside = 0;
 
 net::IpAddress v4(const char* s) { return *net::IpAddress::parse(s); }
 
-absl::Status make_gateway(std::uint16_t inside, std::uint16_t outside) {
-  auto owner = dp::create_tables(1, 0, "bench");
+absl::Status make_gateway(std::uint16_t inside, std::uint16_t outside, const FixtureOptions& opts) {
+  auto owner = dp::create_tables(opts.workers, 0, "bench");
   if (!owner.ok()) return owner.status();
   g_gw = std::make_unique<Gateway>();
   Gateway& g = *g_gw;
@@ -67,6 +67,20 @@ absl::Status make_gateway(std::uint16_t inside, std::uint16_t outside) {
   const auto key = dp::neighbor_key(v4("10.61.0.2"));
   rte_hash_add_key_data(t.inside_neighbors, key.data(), reinterpret_cast<void*>(std::uintptr_t{0x020000000002}));
   g.ctx = dp::WorkerContext{0, &g.gw, &t, nullptr, &(*g.owner->workers)[0], &g.stop};
+  if (opts.workers > 1) {
+    auto spread = dp::create_spread(opts.workers, true, static_cast<int>(rte_socket_id()), "bench");
+    if (!spread.ok()) return spread.status();
+    g.spread = std::move(*spread);
+    t.spread = g.spread.get();
+    g.ctx.spread = g.spread.get();
+    for (std::uint32_t w = 1; w < opts.workers; ++w) {
+      auto e = crypto::make_engine(opts.extra_engine);
+      if (!e.ok()) return e.status();
+      g.extra_engines.push_back(std::move(*e));
+      g.extra_workers.push_back(dp::WorkerContext{w, &g.gw, &t, g.extra_engines.back().get(),
+                                                  &(*g.owner->workers)[w], &g.stop, -1, g.spread.get()});
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -259,9 +273,18 @@ std::uint64_t drops(const dp::WorkerCounters& c) {
 
 
 absl::Status start_fixture(const std::string& lcore) {
-  const std::string prefix = "--file-prefix=stages_bench_" + std::to_string(getpid());
-  const char* eal_argv[] = {"stages_bench", "--no-huge", "-m", "1024", "--no-pci", "--no-shconf",
-                            "-l", lcore.c_str(), "--log-level=lib.eal:error", prefix.c_str(),
+  FixtureOptions opts;
+  opts.lcores = lcore;
+  return start_fixture(opts);
+}
+
+rte_mempool* fixture_pool() { return g_pool; }
+
+absl::Status start_fixture(const FixtureOptions& opts) {
+  if (opts.workers < 1 || opts.workers > dp::kMaxWorkers) return absl::InvalidArgumentError("workers: 1..16");
+  const std::string prefix = "--file-prefix=" + opts.name + "_" + std::to_string(getpid());
+  const char* eal_argv[] = {opts.name.c_str(), "--no-huge", "-m", "1024", "--no-pci", "--no-shconf",
+                            "-l", opts.lcores.c_str(), "--log-level=lib.eal:error", prefix.c_str(),
                             "--vdev=net_null0", "--vdev=net_null1"};
   if (rte_eal_init(static_cast<int>(std::size(eal_argv)), const_cast<char**>(eal_argv)) < 0) {
     return absl::InternalError(std::string("EAL init failed: ") + rte_strerror(rte_errno));
@@ -277,18 +300,21 @@ absl::Status start_fixture(const std::string& lcore) {
   g_inside = *inside;
   g_outside = *outside;
   for (std::uint16_t p : {g_inside, g_outside}) {
-    if (auto mac = dp::start_port({p, 1, 1500}, g_pool); !mac.ok()) return mac.status();
+    if (auto mac = dp::start_port({p, static_cast<std::uint16_t>(opts.workers), 1500}, g_pool); !mac.ok()) {
+      return mac.status();
+    }
   }
-  if (auto st = make_gateway(g_inside, g_outside); !st.ok()) return st;
+  if (auto st = make_gateway(g_inside, g_outside, opts); !st.ok()) return st;
   for (const char* name : {"ipsec-mb", "sodium", "simd", "avx512", "auto"}) {
     auto e = crypto::make_engine(name);
     if (e.ok() && !agrees_with_reference(**e)) {
-      std::fprintf(stderr, "stages_bench: engine %s disagrees with the reference AEAD: not measured\n", name);
+      std::fprintf(stderr, "%s: engine %s disagrees with the reference AEAD: not measured\n", opts.name.c_str(),
+                   name);
       g_failed = true;
     } else if (e.ok()) {
       g_gw->engines[name] = std::move(*e);
     } else {
-      std::fprintf(stderr, "stages_bench: engine %s unavailable: %s\n", name,
+      std::fprintf(stderr, "%s: engine %s unavailable: %s\n", opts.name.c_str(), name,
                    std::string(e.status().message()).c_str());
     }
   }

@@ -1,6 +1,8 @@
-// The fixture of stages_bench.cc: an in-process EAL with net_null ports, one gateway's tables (one peer, its
-// route and keypair, one known inside host, as tests/dataplane/datapath_test.cc builds them), byte templates
-// of the bursts each stage receives, and the timing harness (rte_rdtsc around the measured call only).
+// The fixture of stages_bench.cc and spread_bench.cc: an in-process EAL with net_null ports, one gateway's
+// tables (one peer, its route and keypair, one known inside host, as tests/dataplane/datapath_test.cc builds
+// them), byte templates of the bursts each stage receives, and the timing harness (rte_rdtsc around the
+// measured call only). With FixtureOptions::workers > 1 (spread_bench) the gateway has that many workers
+// sharing one Tables and one Spread (dataplane/spread.h), and the EAL one lcore per worker.
 #pragma once
 
 #include <benchmark/benchmark.h>
@@ -17,6 +19,7 @@
 
 #include "absl/status/status.h"
 #include "dataplane/packet.h"
+#include "dataplane/spread.h"
 #include "dataplane/tables.h"
 #include "dataplane/worker.h"
 #include "lib/crypto/aead_batch.h"
@@ -44,17 +47,32 @@ struct Gateway {
   dp::GatewayInfo gw;
   std::map<std::string, std::unique_ptr<crypto::AeadBatchEngine>> engines;
   std::atomic<bool> stop{false};
-  dp::WorkerContext ctx;
+  dp::WorkerContext ctx;  // worker 0 (the owner of every burst the benchmarks feed)
   dp::PeerRoute route;
   noise::Keypair ours, theirs;  // ours: the gateway's; theirs: the remote peer's mirror
+  // workers > 1 only (null / empty otherwise): the spread lanes and work rings shared by all workers (enabled;
+  // ctx.spread points at it), and workers 1..n-1, each with its own engine (FixtureOptions::extra_engine).
+  std::unique_ptr<dp::Spread> spread;
+  std::vector<dp::WorkerContext> extra_workers;
+  std::vector<std::unique_ptr<crypto::AeadBatchEngine>> extra_engines;
 };
 extern std::unique_ptr<Gateway> g_gw;
 extern std::uint64_t g_tsc_hz;
 
-// Starts the EAL (--no-huge -m 1024 --no-pci --no-shconf, the one lcore on CPU `lcore`), the mbuf pool, two
-// net_null ports (inside, outside) and g_gw with every engine make_engine() builds; stops them again.
+struct FixtureOptions {
+  std::string name = "stages_bench";  // program name: EAL argv[0], file prefix, messages
+  std::string lcores = "0";           // EAL -l: one CPU per worker, the first is the main lcore (worker 0)
+  unsigned workers = 1;               // WorkerContexts (and TX/RX queue pairs) of g_gw
+  std::string extra_engine = "auto";  // make_engine() name for workers 1..n-1
+};
+// Starts the EAL (--no-huge -m 1024 --no-pci --no-shconf, -l opts.lcores), the mbuf pool, two net_null ports
+// (inside, outside) and g_gw with every engine make_engine() builds; stops them again.
+absl::Status start_fixture(const FixtureOptions& opts);
+// The single-worker fixture of stages_bench: the one lcore on CPU `lcore`.
 absl::Status start_fixture(const std::string& lcore);
 void stop_fixture();
+// The mbuf pool (4095 mbufs of RTE_MBUF_DEFAULT_BUF_SIZE).
+rte_mempool* fixture_pool();
 
 // Byte templates for one packet-size mix, built once: what each stage receives.
 struct Frames {
