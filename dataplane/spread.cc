@@ -30,6 +30,11 @@ std::uint64_t slots_per_burst(const Spread& sp) {
   return std::max<std::uint64_t>(1, std::min<std::uint64_t>(sp.workers - 1, kSliceMax / kMinSlice));
 }
 
+// Whether the owner's window has room for the slices of one more burst.
+bool has_room(const Spread& sp, const SpreadLane& lane) {
+  return window_depth(lane) + slots_per_burst(sp) <= kWindowSlots;
+}
+
 bool claim(Slice& s) {
   SliceState expected = SliceState::kQueued;
   return s.state.compare_exchange_strong(expected, SliceState::kClaimed, std::memory_order_acquire,
@@ -111,7 +116,7 @@ std::uint64_t window_depth(const SpreadLane& lane) {
 
 bool spread_can_receive(WorkerContext& ctx) {
   SpreadLane& lane = lane_of(ctx);
-  if (window_depth(lane) + slots_per_burst(*ctx.spread) <= kWindowSlots) return true;
+  if (has_room(*ctx.spread, lane)) return true;
   ++ctx.shared->stats.spread.window_full;
   return false;
 }
@@ -191,7 +196,7 @@ bool finish_slices(WorkerContext& ctx, std::uint32_t received) {
   // after kReclaimAfterUs when its helper is not running (on a machine with more workers than CPUs a helper
   // runs every few milliseconds, and an owner that took slices back sooner would leave it almost nothing).
   const Spread& sp = *ctx.spread;
-  const bool full = tail - head + slots_per_burst(sp) > kWindowSlots;
+  const bool full = !has_room(sp, lane);
   for (std::uint64_t i = head; i != tail; ++i) {
     Slice& s = lane.window[i % kWindowSlots];
     if (s.state.load(std::memory_order_relaxed) != SliceState::kQueued) continue;

@@ -59,41 +59,38 @@ bool is_inside_address(const GatewayInfo& gw, std::uint8_t family, const std::ui
 }
 
 namespace {
-// One RX queue on both ports: a burst in from inside is encrypted, from outside decrypted, and sent on this
-// worker's own TX queue whichever RX queue it came from (spread: in order, once its slices are done).
-bool poll_queue(WorkerContext& ctx, std::uint16_t queue, std::uint64_t& mark, std::uint32_t& received) {
-  const GatewayInfo& gw = *ctx.gw;
-  WorkerStats& stats = ctx.shared->stats;
-  const bool spreading = ctx.spread != nullptr && ctx.spread->enabled;
+// One receive on `port`'s queue `queue`: the burst is encrypted (inside) or decrypted (outside) and sent on this
+// worker's own TX queue whichever RX queue it came from; spreading: cut into slices or parked, and sent in
+// order once done (spread.h). A full reorder window skips the receive (back-pressure).
+bool receive(WorkerContext& ctx, bool spreading, std::uint16_t port, std::uint16_t queue, Direction dir,
+             std::uint64_t& mark, std::uint32_t& received) {
+  if (spreading && !spread_can_receive(ctx)) return false;
   rte_mbuf* pkts[kBurst];
-  bool busy = false;
-  std::uint16_t n = !spreading || spread_can_receive(ctx) ? rte_eth_rx_burst(gw.inside_port, queue, pkts, kBurst) : 0;
-  if (n > 0) {
-    busy = true;
-    received += n;
-    stats.add_cycles(Phase::rx, rte_rdtsc() - mark);
-    ctx.shared->counters.add(Counter::rx_inside_packets, n);
-    if (spreading) {
-      spread_burst(ctx, Direction::kEncrypt, std::span<rte_mbuf*>(pkts, n));
-    } else {
-      encrypt_burst(ctx, std::span<rte_mbuf*>(pkts, n));
-    }
-    mark = rte_rdtsc();
+  const std::uint16_t n = rte_eth_rx_burst(port, queue, pkts, kBurst);
+  if (n == 0) return false;
+  received += n;
+  ctx.shared->stats.add_cycles(Phase::rx, rte_rdtsc() - mark);
+  const bool encrypt = dir == Direction::kEncrypt;
+  ctx.shared->counters.add(encrypt ? Counter::rx_inside_packets : Counter::rx_outside_packets, n);
+  const std::span<rte_mbuf*> burst(pkts, n);
+  if (spreading) {
+    spread_burst(ctx, dir, burst);
+  } else if (encrypt) {
+    encrypt_burst(ctx, burst);
+  } else {
+    decrypt_burst(ctx, burst);
   }
-  n = !spreading || spread_can_receive(ctx) ? rte_eth_rx_burst(gw.outside_port, queue, pkts, kBurst) : 0;
-  if (n > 0) {
-    busy = true;
-    received += n;
-    stats.add_cycles(Phase::rx, rte_rdtsc() - mark);
-    ctx.shared->counters.add(Counter::rx_outside_packets, n);
-    if (spreading) {
-      spread_burst(ctx, Direction::kDecrypt, std::span<rte_mbuf*>(pkts, n));
-    } else {
-      decrypt_burst(ctx, std::span<rte_mbuf*>(pkts, n));
-    }
-    mark = rte_rdtsc();
-  }
-  return busy;
+  mark = rte_rdtsc();
+  return true;
+}
+
+// One RX queue on both ports.
+bool poll_queue(WorkerContext& ctx, bool spreading, std::uint16_t queue, std::uint64_t& mark,
+                std::uint32_t& received) {
+  const GatewayInfo& gw = *ctx.gw;
+  const bool in = receive(ctx, spreading, gw.inside_port, queue, Direction::kEncrypt, mark, received);
+  const bool out = receive(ctx, spreading, gw.outside_port, queue, Direction::kDecrypt, mark, received);
+  return in || out;
 }
 }  // namespace
 
@@ -109,9 +106,9 @@ bool poll_once(WorkerContext& ctx) {
     mark = rte_rdtsc();
   }
   std::uint32_t received = 0;
-  busy |= poll_queue(ctx, static_cast<std::uint16_t>(ctx.id), mark, received);
+  busy |= poll_queue(ctx, spreading, static_cast<std::uint16_t>(ctx.id), mark, received);
   if (ctx.extra_rx_queue >= 0) {
-    busy |= poll_queue(ctx, static_cast<std::uint16_t>(ctx.extra_rx_queue), mark, received);
+    busy |= poll_queue(ctx, spreading, static_cast<std::uint16_t>(ctx.extra_rx_queue), mark, received);
   }
   if (spreading && finish_slices(ctx, received)) {
     busy = true;
