@@ -196,6 +196,12 @@ void Metrics::collect_spread(std::vector<MetricFamily>& out) const {
                       MetricType::Counter, {}};
   MetricFamily packets{"wggate_spread_packets_total", "Packets this worker received and queued for other workers",
                        MetricType::Counter, {}};
+  MetricFamily bursts{"wggate_spread_bursts_total",
+                      "Bursts this worker received with spreading on, by decision: spread (cut into slices), small "
+                      "(less than a slice's work: processed here), light (recent bursts light: processed here)",
+                      MetricType::Counter, {}};
+  MetricFamily load{"wggate_spread_load", "The worker's recent bursts' work, as a share of a full burst's (it "
+                    "spreads from 0.25)", MetricType::Gauge, {}};
   MetricFamily full{"wggate_reorder_window_full_total",
                     "Receive attempts skipped because the worker's reorder window was full (back-pressure)",
                     MetricType::Counter, {}};
@@ -214,15 +220,23 @@ void Metrics::collect_spread(std::vector<MetricFamily>& out) const {
       slices.metric.push_back(metric({{"device", src_.device}, {"worker", worker}, {"kind", kind}},
                                      static_cast<double>(v), MetricType::Counter));
     }
+    for (const auto& [decision, v] : {std::pair{"spread", s.bursts_spread}, {"small", s.bursts_small},
+                                      {"light", s.bursts_light}}) {
+      bursts.metric.push_back(metric({{"device", src_.device}, {"worker", worker}, {"decision", decision}},
+                                     static_cast<double>(v), MetricType::Counter));
+    }
     packets.metric.push_back(metric(labels, static_cast<double>(s.packets), MetricType::Counter));
     full.metric.push_back(metric(labels, static_cast<double>(s.window_full), MetricType::Counter));
     if (sp != nullptr && sp->enabled) {
       window.metric.push_back(metric(labels, static_cast<double>(dp::window_depth(sp->lanes[w])), MetricType::Gauge));
       window_cap.metric.push_back(metric(labels, dp::kWindowSlots, MetricType::Gauge));
+      load.metric.push_back(metric(labels, sp->lanes[w].load / (16 * 256.0), MetricType::Gauge));
       work.metric.push_back(metric(labels, rte_ring_count(sp->lanes[w].work), MetricType::Gauge));
     }
   }
-  for (MetricFamily* f : {&slices, &packets, &full, &window, &window_cap, &work}) out.push_back(std::move(*f));
+  for (MetricFamily* f : {&slices, &bursts, &packets, &load, &full, &window, &window_cap, &work}) {
+    out.push_back(std::move(*f));
+  }
 }
 
 // The rings from the workers to control: how full they are now, and what was lost when they were full

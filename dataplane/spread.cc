@@ -6,6 +6,7 @@
 #include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
 #include <rte_ring.h>
 
 #include <algorithm>
@@ -19,15 +20,23 @@ namespace wg::dp {
 static_assert(kSliceMax == kBurst, "a slice is at most one burst");
 static_assert(kMaxSpreadWorkers == kMaxWorkers);
 static_assert(kWorkRingDepth - 1 >= kMaxWorkers * kWindowSlots, "every queued slot fits its helper's ring");
-static_assert(kMinSlice >= 2 && kSpreadMinBurst >= kMinSlice);
+static_assert(kMinSlice >= 2 && kSliceMax / kMinSlice >= kMaxSlicesPerBurst);
 
 namespace {
 
 SpreadLane& lane_of(WorkerContext& ctx) { return ctx.spread->lanes[ctx.id]; }
 
-// Slices one burst may take: one per helper, each at least kMinSlice packets; at least one (a parked burst).
+// Slices one burst may take: one per helper, kMaxSlicesPerBurst at most; at least one (a parked burst).
 std::uint64_t slots_per_burst(const Spread& sp) {
-  return std::max<std::uint64_t>(1, std::min<std::uint64_t>(sp.workers - 1, kSliceMax / kMinSlice));
+  return std::clamp<std::uint64_t>(sp.workers - 1, 1, kMaxSlicesPerBurst);
+}
+
+// The burst's work (spread.h): its frames' bytes plus kPacketWork each. The mbuf headers were just written by
+// the PMD on this core: reading their lengths is cheap.
+std::uint32_t burst_work(std::span<rte_mbuf* const> pkts) {
+  std::uint32_t work = 0;
+  for (const rte_mbuf* m : pkts) work += kPacketWork + m->pkt_len;
+  return work;
 }
 
 // Whether the owner's window has room for the slices of one more burst.
@@ -41,10 +50,18 @@ bool claim(Slice& s) {
                                          std::memory_order_relaxed);
 }
 
+std::uint16_t process(WorkerContext& ctx, Direction dir, std::span<rte_mbuf*> in, rte_mbuf** out) {
+  return dir == Direction::kEncrypt ? encrypt_slice(ctx, in, out) : decrypt_slice(ctx, in, out);
+}
+
 // The whole path minus TX, counted in the processing worker's own counters; then done, for the owner.
 void run(WorkerContext& ctx, Slice& s) {
   const std::span<rte_mbuf*> in(s.in, s.n_in);
-  s.n_out = s.dir == Direction::kEncrypt ? encrypt_slice(ctx, in, s.out) : decrypt_slice(ctx, in, s.out);
+  // A slice's mbufs are usually in the owner's cache, not this worker's: ask for every header, then every
+  // packet's first line, so that the misses overlap instead of coming one by one as the path walks the slice.
+  for (rte_mbuf* m : in) rte_prefetch0(m);
+  for (rte_mbuf* m : in) rte_prefetch0(rte_pktmbuf_mtod(m, const void*));
+  s.n_out = process(ctx, s.dir, in, s.out);
   s.state.store(SliceState::kDone, std::memory_order_release);
 }
 
@@ -56,6 +73,7 @@ Slice& push(SpreadLane& lane, WorkerContext& ctx, Direction dir, rte_mbuf* const
   s.owner = ctx.id;
   s.n_in = n;
   s.n_out = 0;
+  s.parked = false;
   std::memcpy(s.in, pkts, n * sizeof(rte_mbuf*));
   lane.tail.store(t + 1, std::memory_order_relaxed);
   return s;
@@ -123,22 +141,41 @@ bool spread_can_receive(WorkerContext& ctx) {
 
 void spread_burst(WorkerContext& ctx, Direction dir, std::span<rte_mbuf*> pkts) {
   SpreadLane& lane = lane_of(ctx);
+  SpreadStats& stats = ctx.shared->stats.spread;
   const auto n = static_cast<std::uint16_t>(pkts.size());
-  const bool in_flight = window_depth(lane) != 0;
-  if (n < kSpreadMinBurst || lane.load < kSpreadMinLoad) {
-    if (!in_flight) {  // nothing of ours in flight: the plain path, sent at once
+  const std::uint32_t work = burst_work(pkts);
+  // Load: a moving average over the last ~16 bursts of their work, 256 = kFullBurstWork (how deep the RX
+  // queues were when polled). Empty polls say nothing: a poll-mode worker polls millions of times a second,
+  // and a flow that comes in bursts (a descheduled worker, TCP windows) is heavy all the same.
+  const std::uint32_t sample = std::min(work, kFullBurstWork) * 256 / kFullBurstWork;
+  lane.load = lane.load - lane.load / 16 + sample;  // 16 x the average: no rounding down to nothing
+  const bool small = n < kMinSlice || work < kMinSliceWork;
+  if (small || lane.load < 16 * kSpreadMinLoad) {
+    ++(small ? stats.bursts_small : stats.bursts_light);
+    if (window_depth(lane) == 0) {  // nothing of ours in flight: the plain path, sent at once
       dir == Direction::kEncrypt ? encrypt_burst(ctx, pkts) : decrypt_burst(ctx, pkts);
       return;
     }
-    // Behind slices still in flight: processed now, sent when its turn comes.
+    // Behind slices still in flight: processed now, sent when its turn comes; appended to the parked burst at
+    // the window's tail when it has room (its outputs are not sent before this burst's would be).
+    const std::uint64_t tail = lane.tail.load(std::memory_order_relaxed);
+    Slice& last = lane.window[(tail - 1) % kWindowSlots];
+    if (last.parked && last.dir == dir && last.n_out + n <= kSliceMax) {
+      last.n_out = static_cast<std::uint16_t>(last.n_out + process(ctx, dir, pkts, last.out + last.n_out));
+      return;
+    }
     Slice& s = push(lane, ctx, dir, pkts.data(), n);
+    s.parked = true;
     s.state.store(SliceState::kClaimed, std::memory_order_relaxed);  // the owner's alone: never queued
     run(ctx, s);
     return;
   }
+  ++stats.bursts_spread;
   const std::uint64_t start = rte_rdtsc();
-  const auto k = static_cast<std::uint16_t>(std::min<std::uint64_t>(slots_per_burst(*ctx.spread), n / kMinSlice));
-  Slice* refused[kSliceMax / kMinSlice];
+  // One slice per helper at most, each of at least kMinSlice packets and about kMinSliceWork.
+  const auto k = static_cast<std::uint16_t>(std::min<std::uint64_t>(
+      {slots_per_burst(*ctx.spread), std::uint64_t{n} / kMinSlice, std::max<std::uint64_t>(1, work / kMinSliceWork)}));
+  Slice* refused[kMaxSlicesPerBurst];
   std::uint16_t nr = 0;
   std::uint16_t off = 0;
   for (std::uint16_t i = 0; i < k; ++i) {
@@ -150,15 +187,15 @@ void spread_burst(WorkerContext& ctx, Direction dir, std::span<rte_mbuf*> pkts) 
     s.helper = helper < 0 ? ctx.id : static_cast<std::uint32_t>(helper);
     s.state.store(SliceState::kQueued, std::memory_order_release);
     if (helper >= 0 && rte_ring_mp_enqueue(ctx.spread->lanes[helper].work, &s) == 0) {
-      ++ctx.shared->stats.spread.slices;
-      ctx.shared->stats.spread.packets += len;
+      ++stats.slices;
+      stats.packets += len;
     } else {
       refused[nr++] = &s;  // every helper is deep in work already: this worker does it, now
     }
   }
   ctx.shared->stats.add_cycles(Phase::dispatch, rte_rdtsc() - start);
   for (std::uint16_t i = 0; i < nr; ++i) {
-    ++ctx.shared->stats.spread.refused;
+    ++stats.refused;
     if (claim(*refused[i])) run(ctx, *refused[i]);
   }
 }
@@ -177,15 +214,8 @@ bool serve_slices(WorkerContext& ctx) {
   return any;
 }
 
-bool finish_slices(WorkerContext& ctx, std::uint32_t received) {
+bool finish_slices(WorkerContext& ctx) {
   SpreadLane& lane = lane_of(ctx);
-  // Load: a moving average over the last ~16 polls that received anything of how much they received, 256 =
-  // full bursts (how deep the RX queues were). Empty polls say nothing: a poll-mode worker polls millions of
-  // times a second, and a flow that comes in bursts (a descheduled worker, TCP windows) is heavy all the same.
-  if (received > 0) {
-    const std::uint32_t sample = std::min<std::uint32_t>(received, kBurst) * 256 / kBurst;
-    lane.load = lane.load - lane.load / 16 + sample / 16;
-  }
   std::uint64_t head = lane.head.load(std::memory_order_relaxed);
   const std::uint64_t tail = lane.tail.load(std::memory_order_relaxed);
   if (head == tail) return false;

@@ -3,16 +3,21 @@
 // A peer's outer flow is one UDP 5-tuple and an inside flow one 5-tuple, so RSS (or af_packet's fanout) puts
 // each on one RX queue: one worker. So the worker that receives a burst (its "owner") may hand slices of it to
 // the other workers and keep the order itself:
-//   1. decide: a burst of fewer than kSpreadMinBurst packets (the RX queue was shallow), or an owner whose
-//      recent bursts were small (load below kSpreadMinLoad), is processed at once on the owner: a light flow
-//      keeps its latency.
-//   2. dispatch: otherwise the burst is cut into slices of at least kMinSlice packets (never one). Each takes
+//   1. decide: a burst with less work than one slice's worth (kMinSliceWork: the RX queue was shallow), or an
+//      owner whose recent bursts were light (load below kSpreadMinLoad), is processed at once on the owner: a
+//      light flow keeps its latency. Work is counted in bytes plus a per-packet cost (packet_work): eight small
+//      packets are worth a slice, and so are two full-size ones.
+//   2. dispatch: otherwise the burst is cut into slices of at least kMinSlice packets (never one) and about
+//      kMinSliceWork of work each, one per other worker and kMaxSlicesPerBurst at most. Each takes
 //      the next slot of the owner's reorder window (kWindowSlots, in arrival order) and goes, as a pointer, on
 //      the work ring of another worker (round robin, skipping a worker whose ring is already deep).
 //   3. serve: every worker, each poll, takes up to kServePerPoll slices from its own work ring, claims each
 //      (compare-and-swap queued -> claimed: whoever claims it processes it, exactly once), runs the whole
 //      encrypt or decrypt path on it (encrypt_slice / decrypt_slice: lookups, counters reserved per slice,
 //      seal or open, replay window, headers), counting in its own counters, and marks it done.
+//      A light burst that arrives while slices of the owner are in flight is processed at once and waits in the
+//      window (parked) for its turn; consecutive light bursts of one direction share one slot while its 32
+//      outputs last, so that a stream of tiny bursts (TCP acknowledgements) does not fill the window.
 //   4. reorder: the owner sends done slices from the window's head, in order, on its own TX queues. Its
 //      oldest still-queued slice it claims back and processes itself when its window is full, or when the
 //      slice has waited kReclaimBusyUs on a helper that is running (busy elsewhere) or kReclaimAfterUs on one
@@ -46,10 +51,20 @@ namespace wg::dp {
 struct WorkerContext;
 
 inline constexpr std::uint16_t kSliceMax = 32;        // = kBurst: a slice is at most one burst
-inline constexpr std::uint16_t kMinSlice = 8;         // a slice is several packets, never one
-inline constexpr std::uint16_t kSpreadMinBurst = 8;   // smaller bursts: processed at once, for latency
-inline constexpr std::uint32_t kSpreadMinLoad = 64;   // of 256: the owner's recent bursts were >= 1/4 full
+inline constexpr std::uint16_t kMinSlice = 2;         // a slice is several packets, never one
+// Work, in bytes of frame plus kPacketWork per packet: the whole path costs about 190 cycles per packet plus
+// half a cycle per byte (perf/dataplane/spread_bench: 227 cycles at 64 B, 896 at 1420 B), so a packet's fixed
+// cost is worth about 384 bytes. A slice must carry enough work to pay for its hand-off (a few cache lines
+// between cores, 100-500 cycles each): kMinSliceWork is about 1500 cycles, seven 64-byte packets or two of
+// 1200 bytes.
+inline constexpr std::uint32_t kPacketWork = 384;
+inline constexpr std::uint32_t kMinSliceWork = 3072;
+inline constexpr std::uint32_t kFullBurstWork = 4 * kMinSliceWork;  // load 256: bursts of four slices' work
+inline constexpr std::uint32_t kSpreadMinLoad = 64;   // of 256: recent bursts averaged a slice's work or more
 inline constexpr std::uint32_t kWindowSlots = 32;     // per owner: slices in flight, the reorder bound
+// A burst is cut into one slice per other worker, at most this many: the window then holds eight bursts, and
+// round robin spreads consecutive bursts over more workers.
+inline constexpr std::uint32_t kMaxSlicesPerBurst = 4;
 // A queued slice no helper has started is taken back by its owner after kReclaimBusyUs when its helper is
 // running (polled within kRunningUs: it is busy with other work), after kReclaimAfterUs when it is not (a
 // helper sharing a CPU runs again within a scheduling period, and does it then), or at once when the owner's
@@ -69,6 +84,7 @@ struct alignas(64) Slice {
   Direction dir = Direction::kEncrypt;
   std::uint16_t n_in = 0, n_out = 0;
   std::uint32_t owner = 0;
+  bool parked = false;           // a light burst the owner did itself, never queued (the owner's)
   std::uint32_t helper = 0;      // the worker whose ring it was queued on (the owner's, for reclaiming)
   std::uint64_t queued_tsc = 0;  // when it was queued (the owner's, for reclaiming)
   rte_mbuf* in[kSliceMax] = {};
@@ -78,7 +94,7 @@ struct alignas(64) Slice {
 struct alignas(64) SpreadLane {
   Slice window[kWindowSlots];
   std::atomic<std::uint64_t> head{0}, tail{0};  // slices [head, tail) in arrival order; written by the owner only
-  std::uint32_t load = 0;         // the owner's: moving average of its bursts' sizes, 256 = full bursts
+  std::uint32_t load = 0;         // the owner's: 16 x the moving average of its bursts' work, 256 = kFullBurstWork
   std::uint32_t next_helper = 0;  // the owner's: round robin
   rte_ring* work = nullptr;       // slices queued for this worker to process (MP/SC)
   // TSC at this worker's latest poll (written by it every poll, read by owners deciding to reclaim): its own
@@ -107,10 +123,9 @@ bool spread_can_receive(WorkerContext& ctx);
 void spread_burst(WorkerContext& ctx, Direction dir, std::span<rte_mbuf*> pkts);
 // Slices other workers (or this one) queued for this worker: processed, marked done. True when it did any.
 bool serve_slices(WorkerContext& ctx);
-// The owner's reorder stage, once per poll after its RX bursts: records the poll's `received` packets in its
-// load (polls that received nothing leave it alone); reclaims its oldest queued slice by the rules above;
-// sends done slices from the head, in order. True when it sent or processed anything.
-bool finish_slices(WorkerContext& ctx, std::uint32_t received);
+// The owner's reorder stage, once per poll after its RX bursts: reclaims its oldest queued slice by the rules
+// above; sends done slices from the head, in order. True when it sent or processed anything.
+bool finish_slices(WorkerContext& ctx);
 // Marks this worker as running (once per poll, before anything else): owners leave it their slices longer.
 inline void note_poll(Spread& sp, std::uint32_t worker, std::uint64_t tsc) {
   sp.lanes[worker].last_poll.store(tsc, std::memory_order_relaxed);

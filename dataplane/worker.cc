@@ -63,12 +63,11 @@ namespace {
 // worker's own TX queue whichever RX queue it came from; spreading: cut into slices or parked, and sent in
 // order once done (spread.h). A full reorder window skips the receive (back-pressure).
 bool receive(WorkerContext& ctx, bool spreading, std::uint16_t port, std::uint16_t queue, Direction dir,
-             std::uint64_t& mark, std::uint32_t& received) {
+             std::uint64_t& mark) {
   if (spreading && !spread_can_receive(ctx)) return false;
   rte_mbuf* pkts[kBurst];
   const std::uint16_t n = rte_eth_rx_burst(port, queue, pkts, kBurst);
   if (n == 0) return false;
-  received += n;
   ctx.shared->stats.add_cycles(Phase::rx, rte_rdtsc() - mark);
   const bool encrypt = dir == Direction::kEncrypt;
   ctx.shared->counters.add(encrypt ? Counter::rx_inside_packets : Counter::rx_outside_packets, n);
@@ -85,11 +84,10 @@ bool receive(WorkerContext& ctx, bool spreading, std::uint16_t port, std::uint16
 }
 
 // One RX queue on both ports.
-bool poll_queue(WorkerContext& ctx, bool spreading, std::uint16_t queue, std::uint64_t& mark,
-                std::uint32_t& received) {
+bool poll_queue(WorkerContext& ctx, bool spreading, std::uint16_t queue, std::uint64_t& mark) {
   const GatewayInfo& gw = *ctx.gw;
-  const bool in = receive(ctx, spreading, gw.inside_port, queue, Direction::kEncrypt, mark, received);
-  const bool out = receive(ctx, spreading, gw.outside_port, queue, Direction::kDecrypt, mark, received);
+  const bool in = receive(ctx, spreading, gw.inside_port, queue, Direction::kEncrypt, mark);
+  const bool out = receive(ctx, spreading, gw.outside_port, queue, Direction::kDecrypt, mark);
   return in || out;
 }
 }  // namespace
@@ -105,12 +103,11 @@ bool poll_once(WorkerContext& ctx) {
     busy = true;
     mark = rte_rdtsc();
   }
-  std::uint32_t received = 0;
-  busy |= poll_queue(ctx, spreading, static_cast<std::uint16_t>(ctx.id), mark, received);
+  busy |= poll_queue(ctx, spreading, static_cast<std::uint16_t>(ctx.id), mark);
   if (ctx.extra_rx_queue >= 0) {
-    busy |= poll_queue(ctx, spreading, static_cast<std::uint16_t>(ctx.extra_rx_queue), mark, received);
+    busy |= poll_queue(ctx, spreading, static_cast<std::uint16_t>(ctx.extra_rx_queue), mark);
   }
-  if (spreading && finish_slices(ctx, received)) {
+  if (spreading && finish_slices(ctx)) {
     busy = true;
     mark = rte_rdtsc();
   }

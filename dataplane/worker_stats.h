@@ -60,6 +60,9 @@ struct SpreadStats {
   std::uint64_t reclaimed = 0;    // own queued slices taken back, unstarted, and processed here
   std::uint64_t helped = 0;       // slices of other workers' bursts processed here
   std::uint64_t window_full = 0;  // receive attempts skipped because the reorder window was full (back-pressure)
+  // Bursts received with spreading on, by the decision (spread.h, step 1): cut into slices; kept whole on this
+  // worker because the burst held less than a slice's work (small) or its recent bursts were light (light).
+  std::uint64_t bursts_spread = 0, bursts_small = 0, bursts_light = 0;
 };
 
 struct alignas(64) WorkerStats {

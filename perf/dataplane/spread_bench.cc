@@ -28,8 +28,8 @@
 //   1 worker:  build a burst, encrypt_burst / decrypt_burst (what poll_once does with spreading off).
 //   W workers: the owner loops as poll_once does with spreading on: note_poll; serve_slices(ctx0); if there
 //              is input left and spread_can_receive(ctx0): build a burst and spread_burst(ctx0, dir, burst);
-//              finish_slices(ctx0, received) -- until everything was fed and its window is empty. Each helper
-//              lcore loops note_poll + serve_slices(ctx_i) + finish_slices(ctx_i, 0) until the run ends.
+//              finish_slices(ctx0) -- until everything was fed and its window is empty. Each helper
+//              lcore loops note_poll + serve_slices(ctx_i) + finish_slices(ctx_i) until the run ends.
 // Checked after every run (any failure: the benchmark reports an error, the binary exits 1): the owner's
 // tx_outside_packets / tx_inside_packets rose by M*32, encrypted_packets / decrypted_packets summed over all
 // workers rose by M*32, no drop_* counter of any worker rose, every mbuf came back to the pool, and the order:
@@ -293,7 +293,7 @@ int helper_main(void* arg) {
     const std::uint64_t t0 = rte_rdtsc();
     dp::note_poll(*h.ctx->spread, h.ctx->id, t0);  // as poll_once
     bool did = dp::serve_slices(*h.ctx);
-    did |= dp::finish_slices(*h.ctx, 0);  // as poll_once: its own (empty) window
+    did |= dp::finish_slices(*h.ctx);  // as poll_once: its own (empty) window
     if (did) h.busy += rte_rdtsc() - t0;
   }
   h.preempted = preemptions() - p0;
@@ -451,7 +451,7 @@ bool run_once(const Templates& t, unsigned workers, bool serve, Sample& out, std
       const std::uint64_t reclaimed0 = st0.spread.reclaimed, reorder0 = st0.phase_cycles[kReorder],
                           tx0 = st0.phase_cycles[kTx];
       const std::uint64_t f0 = rte_rdtsc();
-      did |= dp::finish_slices(ctx0, received);
+      did |= dp::finish_slices(ctx0);
       const std::uint64_t f1 = rte_rdtsc();
       if (received == 0 && !did) {
         idle += f1 - p0;

@@ -240,13 +240,13 @@ void owner_receives(Fleet& f, Direction dir, std::vector<rte_mbuf*> burst, std::
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (!spread_can_receive(c)) {
     serve_slices(c);
-    finish_slices(c, 0);
+    finish_slices(c);
     collect(f, dir == Direction::kEncrypt ? g_outside : g_inside, out);
     ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the owner's window never drained";
   }
   spread_burst(c, dir, burst);
   if (patient && window_depth(f.spread->lanes[0]) <= kWindowSlots / 2) wait_for_helpers(f);
-  finish_slices(c, static_cast<std::uint32_t>(burst.size()));
+  finish_slices(c);
   collect(f, dir == Direction::kEncrypt ? g_outside : g_inside, out);
 }
 
@@ -256,7 +256,7 @@ void settle(Fleet& f, Direction dir, std::vector<std::int64_t>& out) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (window_depth(f.spread->lanes[0]) != 0) {
     serve_slices(c);
-    finish_slices(c, 0);
+    finish_slices(c);
     collect(f, dir == Direction::kEncrypt ? g_outside : g_inside, out);
     ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the owner's window never drained";
   }
@@ -340,7 +340,8 @@ TEST(Spread, DecryptKeepsOrderAcrossWorkers) {
   EXPECT_EQ(f.sum(Counter::drop_replay), kBurst);
 }
 
-// A light flow (bursts under kSpreadMinBurst) is never cut: it stays on the owner and leaves at once.
+// A light flow (bursts with less than a slice's work, kMinSliceWork) is never cut: it stays on the owner and
+// leaves at once, even when the owner's load says heavy; so does a burst of one packet, however large.
 TEST(Spread, SmallBurstsStayOnTheOwner) {
   Fleet f("small");
   f.start_helpers();
@@ -348,14 +349,79 @@ TEST(Spread, SmallBurstsStayOnTheOwner) {
   std::uint32_t seq = 0;
   for (int b = 0; b < 200; ++b) {
     std::vector<rte_mbuf*> burst;
-    for (std::uint16_t i = 0; i + 1 < kSpreadMinBurst; ++i, ++seq) burst.push_back(mbuf_of(numbered_echo(seq, 64)));
+    if (b % 2 == 1) {  // a single full-size packet
+      burst.push_back(mbuf_of(numbered_echo(seq++, 1380)));
+    } else {  // as many 64-byte packets as stay under a slice's work
+      for (std::uint32_t work = 0;; ++seq) {
+        rte_mbuf* m = mbuf_of(numbered_echo(seq, 64));
+        if (work + kPacketWork + m->pkt_len >= kMinSliceWork) {
+          rte_pktmbuf_free(m);
+          break;
+        }
+        work += kPacketWork + m->pkt_len;
+        burst.push_back(m);
+      }
+    }
+    f.spread->lanes[0].load = 16 * 256;
     owner_receives(f, Direction::kEncrypt, burst, got);
     EXPECT_EQ(window_depth(f.spread->lanes[0]), 0u) << "a small burst waited in the window";
   }
   f.stop_helpers();
   expect_all_in_order(got, seq);
   EXPECT_EQ(f.spread_stats(0).slices, 0u);
+  EXPECT_EQ(f.spread_stats(0).bursts_small, 200u);
+  EXPECT_EQ(f.spread_stats(0).bursts_spread, 0u);
   for (unsigned w = 1; w < kWorkers; ++w) EXPECT_EQ(f.count(w, Counter::encrypted_packets), 0u);
+}
+
+// Few large packets are worth spreading: bursts of two or three 1380-byte packets of a loaded owner go to the
+// helpers (one slice each), and still leave in order.
+TEST(Spread, FewLargePacketsSpread) {
+  Fleet f("large");
+  f.start_helpers();
+  std::vector<std::int64_t> got;
+  std::uint32_t seq = 0;
+  for (std::uint32_t b = 0; b < kBursts; ++b) {
+    std::vector<rte_mbuf*> burst;
+    for (std::uint32_t i = 0; i < 2 + b % 2; ++i, ++seq) burst.push_back(mbuf_of(numbered_echo(seq, 1380)));
+    owner_receives(f, Direction::kEncrypt, burst, got, /*patient=*/true);
+  }
+  settle(f, Direction::kEncrypt, got);
+  f.stop_helpers();
+  expect_all_in_order(got, seq);
+  EXPECT_GT(f.spread_stats(0).bursts_spread, kBursts / 2) << "the load never rose";
+  EXPECT_GT(f.spread_stats(0).slices, 0u);
+  for (unsigned w = 1; w < kWorkers; ++w) {
+    EXPECT_GT(f.count(w, Counter::encrypted_packets), 0u) << "worker " << w << " did none of it";
+  }
+}
+
+// Light bursts behind slices in flight wait in the window, processed; consecutive ones of one direction share
+// a slot while its 32 outputs last (else TCP's acknowledgements, one or two per burst, would fill the window),
+// and a change of direction takes a new one. Everything leaves in order once the helpers' slices are done.
+TEST(Spread, LightBurstsBehindSlicesShareSlots) {
+  Fleet f("parked");
+  std::vector<std::int64_t> got;
+  std::uint32_t seq = 0;
+  f.spread->lanes[0].load = 16 * 256;
+  std::vector<rte_mbuf*> burst;
+  for (std::uint16_t i = 0; i < kBurst; ++i, ++seq) burst.push_back(mbuf_of(numbered_echo(seq, 200)));
+  spread_burst(f.ctxs[0], Direction::kEncrypt, burst);  // helpers not running: its slices stay queued
+  const std::uint64_t queued = window_depth(f.spread->lanes[0]);
+  ASSERT_GT(queued, 0u);
+  for (int b = 0; b < 24; ++b) {  // 48 packets in bursts of 2: two slots
+    burst.clear();
+    for (int i = 0; i < 2; ++i, ++seq) burst.push_back(mbuf_of(numbered_echo(seq, 64)));
+    spread_burst(f.ctxs[0], Direction::kEncrypt, burst);
+  }
+  EXPECT_EQ(window_depth(f.spread->lanes[0]), queued + 2);
+  EXPECT_EQ(f.spread_stats(0).bursts_small, 24u);
+  collect(f, g_outside, got);
+  EXPECT_TRUE(got.empty()) << "a light burst overtook the slices before it";
+  f.start_helpers();
+  settle(f, Direction::kEncrypt, got);
+  f.stop_helpers();
+  expect_all_in_order(got, seq);
 }
 
 // Helpers that never run (descheduled, stuck): the owner's window fills, it stops receiving (counted) and takes
@@ -394,12 +460,12 @@ TEST(Spread, OwnerWaitsForItsHelpersBeforeReclaiming) {
   }
   settle(f, Direction::kEncrypt, got);
   const std::uint64_t reclaimed = f.spread_stats(0).reclaimed;
-  for (int i = 0; i < 32; ++i) finish_slices(f.ctxs[0], kBurst);  // polls with full bursts: the load is high
+  f.spread->lanes[0].load = 16 * 256;  // as after full bursts: the next one spreads
   std::vector<rte_mbuf*> burst;
   for (std::uint16_t i = 0; i < kBurst; ++i, ++seq) burst.push_back(mbuf_of(numbered_echo(seq, 100)));
   const auto t0 = std::chrono::steady_clock::now();
   spread_burst(f.ctxs[0], Direction::kEncrypt, burst);
-  finish_slices(f.ctxs[0], 0);
+  finish_slices(f.ctxs[0]);
   const auto took = std::chrono::steady_clock::now() - t0;
   if (took < std::chrono::microseconds(kReclaimAfterUs / 2)) {  // else this thread was preempted: no claim
     EXPECT_EQ(f.spread_stats(0).reclaimed, reclaimed) << "taken back before its helper had a chance";

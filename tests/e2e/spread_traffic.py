@@ -295,6 +295,10 @@ def metrics_delta(before_path, after_path):
     for k in ("queued", "refused", "reclaimed", "helped"):
         print("RESULT slices_%s %s" % (k, ",".join(
             "%s:%d" % (w, slices.get(tuple(sorted((("kind", k), ("worker", w)))), 0)) for w in numbered)))
+    bursts = series("wggate_spread_bursts_total")
+    print("RESULT bursts %s" % ",".join("%s:%s" % (w, "/".join(
+        "%d" % bursts.get(tuple(sorted((("decision", k), ("worker", w)))), 0) for k in ("spread", "small", "light")))
+        for w in numbered))
     spread_pk = by("wggate_spread_packets_total", "worker")
     print("spread packets queued for others per worker: %s" % ", ".join(
         "%s %d" % (w, spread_pk.get(w, 0)) for w in numbered))
