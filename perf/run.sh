@@ -8,6 +8,9 @@
 #               (perf/control), JSON with 3 x RUNS repetitions interleaved at random
 #   gateway     the whole gateway: dpdk-testpmd -> wggate (encrypts) -> wggate (decrypts) -> dpdk-testpmd over
 #               net_memif, 64/512/1420/IMIX, Mpps and Gbit/s per worker core and delivered (perf/lib/gateway.sh)
+#   spread      issue 14 on the whole gateway: the same chain with one peer and one flow, 2 workers per wggate
+#               against 1, encrypt and decrypt, 64/1420 B: per-core ratio 2w/1w, delivered rates, the share of
+#               the packets each worker processed (perf/lib/spread.sh, running perf/lib/gateway.sh twice)
 #   wggo        wireguard-go between two namespaces, iperf3 TCP and UDP through it, per core (perf/lib/wggo.sh)
 #   latency     ping through the e2e topology: client -> wggate -> wireguard-go (perf/lib/latency.sh)
 #   report      perf/report.py: medians, min-max spread, targets, plot (gnuplot)
@@ -19,11 +22,16 @@
 #   BUILD_DIR   meson build directory (default: build; set up as a release build if missing)
 #   RUNS        repetitions of every measurement (default 5; smoke 1)
 #   DURATION    seconds per measurement window (default 5; smoke 1)
-#   STAGES      stages to run (default: "facts build microbench gateway wggo latency")
+#   STAGES      stages to run (default: "facts build microbench gateway spread wggo latency")
 #   OUT_DIR     where the results file and plot go (default: perf/results; smoke: the work directory)
 #   SKIP_BUILD=1  use BUILD_DIR as it is
-#   PERF_GW_CPUS="shared,gen,A,B,sink"  CPU per gateway-stage process (default: see perf/lib/gateway.sh)
-#   PERF_HUGE=1  the gateway stage on 2 MB hugepages (it reserves and mounts them itself) instead of --no-huge
+#   PERF_GW_CPUS="shared,gen,A,B,sink"  CPU per gateway-stage process (default: see perf/lib/gateway.sh; a
+#               gateway's workers as CPUs joined by '+', e.g. "0,1,2+3,4+5,6" for the spread stage's 2 workers)
+#   PERF_GW_WORKERS=N  workers per wggate in the gateway stage (default 1; the spread stage sets 1, then 2)
+#   PERF_SPREAD_SIZES  sizes of the spread stage (default "64 1420"; smoke "64")
+#   PERF_SPREAD_WORKERS  worker counts of the spread stage, in order (default "1 2"; smoke "2")
+#   PERF_HUGE=1  the gateway and spread stages on 2 MB hugepages (reserved and mounted by the stage) instead of
+#               --no-huge
 # Needs root (network namespaces, DPDK) and the packages of tools/install-deps.sh. Every process a stage
 # starts is stopped by PID and every namespace, socket and DPDK runtime directory removed when it ends.
 set -uo pipefail
@@ -52,7 +60,7 @@ else
   out_dir=${OUT_DIR:-$root/perf/results}
 fi
 export PERF_WORK=$work
-stages=${STAGES:-"facts build microbench gateway wggo latency"}
+stages=${STAGES:-"facts build microbench gateway spread wggo latency"}
 stamp="$(date +%Y-%m-%d)-$(hostname -s)"
 mkdir -p "$out_dir"
 : >"$work/results.tsv"; : >"$work/notes.tsv"; : >"$work/facts.tsv"; : >"$work/stages.tsv"
