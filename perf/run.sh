@@ -24,6 +24,7 @@
 #   DURATION    seconds per measurement window (default 5; smoke 1)
 #   STAGES      stages to run (default: "facts build microbench gateway spread wggo latency")
 #   OUT_DIR     where the results file and plot go (default: perf/results; smoke: the work directory)
+#   PERF_MICROBENCH  the microbench stage's executables (default: all; e.g. "dataplane/spread_bench")
 #   SKIP_BUILD=1  use BUILD_DIR as it is
 #   PERF_GW_CPUS="shared,gen,A,B,sink"  CPU per gateway-stage process (default: see perf/lib/gateway.sh; a
 #               gateway's workers as CPUs joined by '+', e.g. "0,1,2+3,4+5,6" for the spread stage's 2 workers)

@@ -21,7 +21,9 @@ args=(--benchmark_format=json --benchmark_repetitions="$((3 * RUNS))" --benchmar
 # Google Benchmark 1.7 (Debian 12) takes --benchmark_min_time as seconds.
 if [ "${PERF_SMOKE:-0}" = 1 ]; then args+=(--benchmark_min_time=0.01); else args+=(--benchmark_min_time=0.2); fi
 missing=0
-for bench in crypto/aead_batch_bench dataplane/stages_bench dataplane/spread_bench control/handshake_bench; do
+# PERF_MICROBENCH: the executables to run (default: all four), e.g. "dataplane/spread_bench" for a results
+# file of that one alone.
+for bench in ${PERF_MICROBENCH:-crypto/aead_batch_bench dataplane/stages_bench dataplane/spread_bench control/handshake_bench}; do
   exe="$PERF_BUILD/perf/$bench"
   name=$(basename "$bench")
   cpus=$cpu
