@@ -151,12 +151,15 @@ def spread_section(spread):
     if not spread:
         L += ["Not measured: the benchmark was not built, did not run, or had one CPU only.", ""]
         return L
-    L.append("The real encrypt/decrypt paths on pre-built bursts of one peer: on 1 worker, and on W workers with "
-             "dataplane/spread.h's hand-off and in-order reorder (the owner feeds every burst; the others serve its "
-             "slices). Per core = pps / workers; the ratio pairs repetitions (target of issue 14: ≥ 0.9). S is what "
-             "only the owner does per packet (feeding the burst: alloc + copy of the frame, dispatch, reorder, TX), "
-             "P the whole path per packet on one worker (TSC cycles); min(n, P/S) bounds the speedup one owner "
-             "allows with n workers. Medians over the repetitions, spread in brackets.")
+    L.append("The real encrypt/decrypt paths on pre-built bursts of one peer (built before each run, the frames in "
+             "memory as after a NIC's DMA, the mbuf headers written by the owner's core as an RX PMD writes them): "
+             "on 1 worker, and on W workers with dataplane/spread.h's hand-off and in-order reorder (the owner "
+             "takes every burst; the others serve its slices). Per core = pps / workers; the ratio pairs "
+             "repetitions (target of issue 14: ≥ 0.9). S is what only the owner does per packet (taking the "
+             "burst's pointers, dispatch, reorder, TX), P the whole path per packet on one worker (TSC cycles); "
+             "min(n, P/S) bounds the speedup one owner allows with n workers. Medians over the repetitions, spread "
+             "in brackets. (`spread_bench --feed=copy` instead copies each burst into the owner's cache inside the "
+             "run, as a copying PMD such as memif does: every line then crosses to the helper.)")
     L.append("")
     L.append("| direction | size | 1 worker Mpps | W | W workers Mpps | per-core ratio | S cycles/packet | "
              "feed / dispatch / reorder / tx | P cycles/packet | bound at 8 / 16 / 32 workers |")

@@ -20,14 +20,20 @@
 // ident << 16 | seq). The gateway's replay window is reset before every decrypt run, while no worker runs, so
 // no packet is a replay.
 //
-// One run (what is timed, rte_rdtsc on the owner, from before the first burst is built to after the last
-// slice is sent) feeds the M bursts in order. "Feeding" a burst = rte_pktmbuf_alloc_bulk of 32 mbufs, copying
-// the next 32 templates into them (from a template arena of M*32 frames, mostly not in cache: a just-received
-// burst is not in the worker's cache either) and writing each packet's number into an mbuf dynfield. The owner
-// feeds identically in both configurations:
-//   1 worker:  build a burst, encrypt_burst / decrypt_burst (what poll_once does with spreading off).
+// Feeding a burst = rte_pktmbuf_alloc_bulk of 32 mbufs, copying the next 32 templates into them (from a
+// template arena of M*32 frames) and writing each packet's number into an mbuf dynfield. By default (issue
+// 14's "pre-built bursts", --feed=prebuilt) every burst of a run is fed before the run, the frames with
+// non-temporal stores: they are in memory, in no CPU's cache, as after a NIC's DMA without DDIO, and the mbuf
+// headers were written by the owner's core, as an RX PMD writes them (2048 bursts at 64 B, 512 at 1420 B, and
+// a pool that holds them all). One run (what is timed, rte_rdtsc on the owner, from the first burst to after
+// the last slice is sent) then hands the owner one burst's pointers at a time ("feed": a 256-byte copy).
+// --feed=copy feeds each burst inside the run with plain copies (M = 4096 at 64 B, 1024 at 1420 B): the frame
+// is then in the owner's cache, as after a copying PMD (memif), a helper pulls every line of it from there, and
+// the feeding is part of the owner's serial time; --feed=nt the same with non-temporal copies (diagnostic).
+// The owner feeds identically in both configurations:
+//   1 worker:  the next burst, encrypt_burst / decrypt_burst (what poll_once does with spreading off).
 //   W workers: the owner loops as poll_once does with spreading on: note_poll; serve_slices(ctx0); if there
-//              is input left and spread_can_receive(ctx0): build a burst and spread_burst(ctx0, dir, burst);
+//              is input left and spread_can_receive(ctx0): the next burst and spread_burst(ctx0, dir, burst);
 //              finish_slices(ctx0) -- until everything was fed and its window is empty. Each helper
 //              lcore loops note_poll + serve_slices(ctx_i) + finish_slices(ctx_i) until the run ends.
 // Checked after every run (any failure: the benchmark reports an error, the binary exits 1): the owner's
@@ -38,16 +44,13 @@
 // packet with it for every 33rd packet (reading every payload a helper wrote would add a cross-core miss per
 // packet that a NIC's TX, by DMA, does not have). The callback and the numbering run in both configurations.
 //
-// --feed=nt (diagnostic) writes each frame into its mbuf with non-temporal stores: the frame is then in memory
-// and in no CPU's cache when the path reads it, as after a NIC's DMA without DDIO; by default it is in the
-// owner's cache, as after a copying PMD (memif), and a helper pulls every line of it from there.
-//
 // Benchmark names (Google Benchmark appends "/manual_time"): <encrypt|decrypt>/<64|1420>/workers:<1|W>.
 // Each iteration is one run; its wall time is the iteration's manual time. User counters (plain fields of
 // each JSON benchmark object; per packet = per packet fed, cycles are TSC cycles):
 //   pps, per_core_pps (= pps / workers), workers (not "threads": Google Benchmark's own JSON field)
 //   wall_cycles_per_packet         run wall time / packets (1 worker: P, the whole path on one core)
-//   feed_cycles_per_packet         the owner's feeding (alloc + copy + numbering)
+//   feed_cycles_per_packet         the owner's feeding (pre-built: the burst's pointers; else alloc + copy +
+//                                  numbering)
 //   tx_cycles_per_packet           the owner's Phase::tx (send_burst: net_null TX, the order check, frees)
 //   dispatch_cycles_per_packet     the owner's Phase::dispatch (spread_burst cutting and queueing)
 //   reorder_cycles_per_packet      the owner's Phase::reorder (finish_slices minus its TX)
@@ -82,10 +85,10 @@
 // P and the bound at 8/16/32 workers (medians over the repetitions), and where the W-worker time went.
 //
 // Run: taskset -c 0,1 build-*/perf/dataplane/spread_bench [--lcores=0,1] [--bursts=M] [--diagnose]
-//      [--keep-preempted] [--feed=nt] [Google Benchmark flags]
+//      [--keep-preempted] [--feed=prebuilt|copy|nt] [Google Benchmark flags]
 //   --lcores: one CPU per worker, the first one the owner's (default: every CPU of the affinity mask, at most
-//   16; with only one, only the 1-worker benchmarks run). --bursts: bursts per run (default 4096 at 64 B, 1024
-//   at 1420 B: about 10-20 ms per run). Without --benchmark_repetitions, 5 repetitions interleaved at random.
+//   16; with only one, only the 1-worker benchmarks run). --bursts: bursts per run (default pre-built 2048 at
+//   64 B and 512 at 1420 B, copy and nt 4096 and 1024: about 5-20 ms per run). Without --benchmark_repetitions, 5 repetitions interleaved at random.
 //   Smoke run: --benchmark_min_time=0.01
 #include <benchmark/benchmark.h>
 #include <rte_cycles.h>
@@ -194,10 +197,10 @@ std::unique_ptr<Templates> make_templates(Direction dir, std::uint16_t size, std
 int g_num_offset = -1;
 std::uint64_t& num_of(rte_mbuf* m) { return *RTE_MBUF_DYNFIELD(m, g_num_offset, std::uint64_t*); }
 
-// --feed=nt: the frame is written with non-temporal stores, which leave it in memory and in no CPU's cache,
-// as a NIC's DMA (without DDIO) would; the default copy leaves it in the owner's cache, as a copying PMD
-// (memif) does. Diagnostic: it shows how much of a hand-off's cost is the payload moving between caches.
-bool g_feed_nt = false;
+// The feed (header): pre-built before the run (default) or built in it; frames written with non-temporal
+// stores (in memory, in no CPU's cache) or plain copies (in the owner's cache).
+bool g_feed_prebuilt = true;
+bool g_feed_nt = true;
 
 // Whole 16-byte chunks (the mbuf's data room is far larger than the frame); dst 16-byte aligned.
 void copy_nt(std::uint8_t* dst, const std::uint8_t* src, std::size_t len) {
@@ -408,17 +411,35 @@ bool run_once(const Templates& t, unsigned workers, bool serve, Sample& out, std
 
   rte_mbuf* burst[kBurst];
   const std::span<rte_mbuf*> span(burst, kBurst);
+  std::vector<rte_mbuf*> prebuilt;
+  bool pool_ok = true;
+  if (g_feed_prebuilt) {
+    prebuilt.resize(std::size_t{t.bursts} * kBurst);
+    for (std::uint32_t b = 0; b < t.bursts && pool_ok; ++b) {
+      if (!build(&prebuilt[std::size_t{b} * kBurst], t, b)) {
+        rte_pktmbuf_free_bulk(prebuilt.data(), b * kBurst);
+        pool_ok = false;
+      }
+    }
+  }
+  // The next burst: its pointers (pre-built) or built now.
+  auto feed_burst = [&](std::uint32_t b) {
+    if (!g_feed_prebuilt) return build(burst, t, b);
+    std::memcpy(burst, &prebuilt[std::size_t{b} * kBurst], sizeof(burst));
+    return true;
+  };
   const long preempted0 = preemptions();
   std::uint64_t feed = 0, idle = 0, in_burst = 0, in_finish = 0;
   std::uint64_t reclaim_calls = 0, reclaim_own = 0, scan_calls = 0, scan_own = 0;
   const dp::WorkerStats& st0 = ctx0.shared->stats;
   constexpr auto kReorder = static_cast<std::size_t>(dp::Phase::reorder), kTx = static_cast<std::size_t>(dp::Phase::tx);
-  bool pool_ok = true;
   const std::uint64_t t0 = rte_rdtsc();
-  if (workers == 1) {
+  if (!pool_ok) {
+    // nothing to run: the pool could not hold the pre-built run
+  } else if (workers == 1) {
     for (std::uint32_t b = 0; b < t.bursts; ++b) {
       const std::uint64_t b0 = rte_rdtsc();
-      if (!build(burst, t, b)) {
+      if (!feed_burst(b)) {
         pool_ok = false;
         break;
       }
@@ -437,7 +458,7 @@ bool run_once(const Templates& t, unsigned workers, bool serve, Sample& out, std
       std::uint32_t received = 0;
       if (fed < t.bursts && dp::spread_can_receive(ctx0)) {
         const std::uint64_t b0 = rte_rdtsc();
-        if (!build(burst, t, fed)) {
+        if (!feed_burst(fed)) {
           pool_ok = false;
           break;
         }
@@ -777,7 +798,12 @@ std::string take_options(int& argc, char** argv, std::uint32_t& bursts, bool& di
     if (a.starts_with("--lcores=")) {
       lcores = std::string(a.substr(9));
     } else if (a == "--feed=nt") {
+      g_feed_prebuilt = false;
       g_feed_nt = true;
+    } else if (a == "--feed=copy") {
+      g_feed_prebuilt = g_feed_nt = false;
+    } else if (a == "--feed=prebuilt") {
+      g_feed_prebuilt = g_feed_nt = true;
     } else if (a == "--diagnose") {
       diagnose = true;
     } else if (a == "--keep-preempted") {
@@ -819,6 +845,7 @@ int main(int argc, char** argv) {
   opts.name = "spread_bench";
   opts.lcores = lcores;
   opts.workers = static_cast<unsigned>(std::count(lcores.begin(), lcores.end(), ',') + 1);
+  if (perf::g_feed_prebuilt) opts.pool_mbufs = (bursts ? bursts : 2048) * dp::kBurst + 4096;  // a whole run
   if (auto st = perf::start_fixture(opts); !st.ok()) {
     std::fprintf(stderr, "spread_bench: %s\n", std::string(st.message()).c_str());
     return 1;
@@ -856,7 +883,9 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<perf::Templates>> templates;
   for (dp::Direction d : {dp::Direction::kEncrypt, dp::Direction::kDecrypt}) {
     for (std::uint16_t size : {64, 1420}) {
-      const std::uint32_t m = bursts ? bursts : (size == 64 ? 4096 : 1024);
+      const std::uint32_t m = bursts            ? bursts
+                              : perf::g_feed_prebuilt ? (size == 64 ? 2048 : 512)
+                                                      : (size == 64 ? 4096 : 1024);
       templates.push_back(perf::make_templates(d, size, m));
       const perf::Templates* t = templates.back().get();
       const std::string base = std::string(perf::dir_name(d)) + "/" + std::to_string(size) + "/";

@@ -290,7 +290,7 @@ absl::Status start_fixture(const FixtureOptions& opts) {
     return absl::InternalError(std::string("EAL init failed: ") + rte_strerror(rte_errno));
   }
   g_tsc_hz = rte_get_tsc_hz();
-  auto pool = dp::create_mempool(4095, static_cast<int>(rte_socket_id()));
+  auto pool = dp::create_mempool(opts.pool_mbufs, static_cast<int>(rte_socket_id()));
   if (!pool.ok()) return pool.status();
   g_pool = *pool;
   auto inside = dp::find_port("net_null0");

@@ -64,6 +64,7 @@ struct FixtureOptions {
   std::string lcores = "0";           // EAL -l: one CPU per worker, the first is the main lcore (worker 0)
   unsigned workers = 1;               // WorkerContexts (and TX/RX queue pairs) of g_gw
   std::string extra_engine = "auto";  // make_engine() name for workers 1..n-1
+  unsigned pool_mbufs = 4095;         // the mbuf pool's size
 };
 // Starts the EAL (--no-huge -m 1024 --no-pci --no-shconf, -l opts.lcores), the mbuf pool, two net_null ports
 // (inside, outside) and g_gw with every engine make_engine() builds; stops them again.
@@ -71,7 +72,7 @@ absl::Status start_fixture(const FixtureOptions& opts);
 // The single-worker fixture of stages_bench: the one lcore on CPU `lcore`.
 absl::Status start_fixture(const std::string& lcore);
 void stop_fixture();
-// The mbuf pool (4095 mbufs of RTE_MBUF_DEFAULT_BUF_SIZE).
+// The mbuf pool (FixtureOptions::pool_mbufs, 4095 by default, of RTE_MBUF_DEFAULT_BUF_SIZE).
 rte_mempool* fixture_pool();
 
 // Byte templates for one packet-size mix, built once: what each stage receives.
