@@ -1,6 +1,7 @@
-// Flow (spread.h): decide -> dispatch slices to other workers' work rings -> each worker serves its ring
-// (claim, whole path, done) -> the owner sends done slices from its window's head, in order, reclaiming its own
-// queued slices when it has nothing else to do.
+// Flow (spread.h): decide (by the burst's work and the owner's load) -> dispatch slices to other workers' work
+// rings, or process at once (parked behind slices in flight) -> each worker serves its ring (claim, whole path,
+// done) -> the owner takes back its oldest unstarted slice when the reclaim rule says so, and sends done slices
+// from its window's head, in order.
 #include "dataplane/spread.h"
 
 #include <rte_cycles.h>

@@ -5,8 +5,11 @@
 // the other workers and keep the order itself:
 //   1. decide: a burst with less work than one slice's worth (kMinSliceWork: the RX queue was shallow), or an
 //      owner whose recent bursts were light (load below kSpreadMinLoad), is processed at once on the owner: a
-//      light flow keeps its latency. Work is counted in bytes plus a per-packet cost (packet_work): eight small
-//      packets are worth a slice, and so are two full-size ones.
+//      light flow keeps its latency. Work is counted in bytes plus a per-packet cost (kPacketWork): about seven
+//      small packets are worth a slice, and so are two of 1200 bytes. Such a burst arriving while slices of the
+//      owner are in flight is processed at once and waits in the window (parked) for its turn; consecutive
+//      parked bursts of one direction share one slot while its 32 outputs last, so that a stream of tiny bursts
+//      (TCP acknowledgements) does not fill the window.
 //   2. dispatch: otherwise the burst is cut into slices of at least kMinSlice packets (never one) and about
 //      kMinSliceWork of work each, one per other worker and kMaxSlicesPerBurst at most. Each takes
 //      the next slot of the owner's reorder window (kWindowSlots, in arrival order) and goes, as a pointer, on
@@ -14,10 +17,8 @@
 //   3. serve: every worker, each poll, takes up to kServePerPoll slices from its own work ring, claims each
 //      (compare-and-swap queued -> claimed: whoever claims it processes it, exactly once), runs the whole
 //      encrypt or decrypt path on it (encrypt_slice / decrypt_slice: lookups, counters reserved per slice,
-//      seal or open, replay window, headers), counting in its own counters, and marks it done.
-//      A light burst that arrives while slices of the owner are in flight is processed at once and waits in the
-//      window (parked) for its turn; consecutive light bursts of one direction share one slot while its 32
-//      outputs last, so that a stream of tiny bursts (TCP acknowledgements) does not fill the window.
+//      seal or open, replay window, headers), counting in its own counters, and marks it done. It first asks
+//      for the slice's mbuf headers and first lines (prefetch): they are in the owner's cache.
 //   4. reorder: the owner sends done slices from the window's head, in order, on its own TX queues. Its
 //      oldest still-queued slice it claims back and processes itself when its window is full, or when the
 //      slice has waited kReclaimBusyUs on a helper that is running (busy elsewhere) or kReclaimAfterUs on one
