@@ -51,10 +51,6 @@ bool claim(Slice& s) {
                                          std::memory_order_relaxed);
 }
 
-std::uint16_t process(WorkerContext& ctx, Direction dir, std::span<rte_mbuf*> in, rte_mbuf** out) {
-  return dir == Direction::kEncrypt ? encrypt_slice(ctx, in, out) : decrypt_slice(ctx, in, out);
-}
-
 // The whole path minus TX, counted in the processing worker's own counters; then done, for the owner.
 void run(WorkerContext& ctx, Slice& s) {
   const std::span<rte_mbuf*> in(s.in, s.n_in);
@@ -62,7 +58,7 @@ void run(WorkerContext& ctx, Slice& s) {
   // packet's first line, so that the misses overlap instead of coming one by one as the path walks the slice.
   for (rte_mbuf* m : in) rte_prefetch0(m);
   for (rte_mbuf* m : in) rte_prefetch0(rte_pktmbuf_mtod(m, const void*));
-  s.n_out = process(ctx, s.dir, in, s.out);
+  s.n_out = process_slice(ctx, s.dir, in, s.out);
   s.state.store(SliceState::kDone, std::memory_order_release);
 }
 
@@ -154,7 +150,7 @@ void spread_burst(WorkerContext& ctx, Direction dir, std::span<rte_mbuf*> pkts) 
   if (small || lane.load < 16 * kSpreadMinLoad) {
     ++(small ? stats.bursts_small : stats.bursts_light);
     if (window_depth(lane) == 0) {  // nothing of ours in flight: the plain path, sent at once
-      dir == Direction::kEncrypt ? encrypt_burst(ctx, pkts) : decrypt_burst(ctx, pkts);
+      process_burst(ctx, dir, pkts);
       return;
     }
     // Behind slices still in flight: processed now, sent when its turn comes; appended to the parked burst at
@@ -162,7 +158,7 @@ void spread_burst(WorkerContext& ctx, Direction dir, std::span<rte_mbuf*> pkts) 
     const std::uint64_t tail = lane.tail.load(std::memory_order_relaxed);
     Slice& last = lane.window[(tail - 1) % kWindowSlots];
     if (last.parked && last.dir == dir && last.n_out + n <= kSliceMax) {
-      last.n_out = static_cast<std::uint16_t>(last.n_out + process(ctx, dir, pkts, last.out + last.n_out));
+      last.n_out = static_cast<std::uint16_t>(last.n_out + process_slice(ctx, dir, pkts, last.out + last.n_out));
       return;
     }
     Slice& s = push(lane, ctx, dir, pkts.data(), n);

@@ -69,16 +69,9 @@ bool receive(WorkerContext& ctx, bool spreading, std::uint16_t port, std::uint16
   const std::uint16_t n = rte_eth_rx_burst(port, queue, pkts, kBurst);
   if (n == 0) return false;
   ctx.shared->stats.add_cycles(Phase::rx, rte_rdtsc() - mark);
-  const bool encrypt = dir == Direction::kEncrypt;
-  ctx.shared->counters.add(encrypt ? Counter::rx_inside_packets : Counter::rx_outside_packets, n);
+  ctx.shared->counters.add(dir == Direction::kEncrypt ? Counter::rx_inside_packets : Counter::rx_outside_packets, n);
   const std::span<rte_mbuf*> burst(pkts, n);
-  if (spreading) {
-    spread_burst(ctx, dir, burst);
-  } else if (encrypt) {
-    encrypt_burst(ctx, burst);
-  } else {
-    decrypt_burst(ctx, burst);
-  }
+  spreading ? spread_burst(ctx, dir, burst) : process_burst(ctx, dir, burst);
   mark = rte_rdtsc();
   return true;
 }

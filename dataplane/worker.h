@@ -70,6 +70,13 @@ void decrypt_burst(WorkerContext& ctx, std::span<rte_mbuf*> pkts);
 // counted in the return value; the rest was handed over or freed. Any worker may run them on any slice.
 std::uint16_t encrypt_slice(WorkerContext& ctx, std::span<rte_mbuf*> pkts, rte_mbuf** out);
 std::uint16_t decrypt_slice(WorkerContext& ctx, std::span<rte_mbuf*> pkts, rte_mbuf** out);
+// The path of a direction: encrypt (from inside) or decrypt (from outside).
+inline void process_burst(WorkerContext& ctx, Direction dir, std::span<rte_mbuf*> pkts) {
+  dir == Direction::kEncrypt ? encrypt_burst(ctx, pkts) : decrypt_burst(ctx, pkts);
+}
+inline std::uint16_t process_slice(WorkerContext& ctx, Direction dir, std::span<rte_mbuf*> pkts, rte_mbuf** out) {
+  return dir == Direction::kEncrypt ? encrypt_slice(ctx, pkts, out) : decrypt_slice(ctx, pkts, out);
+}
 
 // Hands an mbuf to the control thread; frees and counts it when the ring is full.
 void hand_to_control(WorkerContext& ctx, rte_mbuf* m, Counter why);

@@ -422,14 +422,22 @@ bool run_once(const Templates& t, unsigned workers, bool serve, Sample& out, std
       }
     }
   }
-  // The next burst: its pointers (pre-built) or built now.
-  auto feed_burst = [&](std::uint32_t b) {
-    if (!g_feed_prebuilt) return build(burst, t, b);
-    std::memcpy(burst, &prebuilt[std::size_t{b} * kBurst], sizeof(burst));
-    return true;
+  std::uint64_t feed = 0;
+  // The next burst into `burst`: its pointers (pre-built) or built now, timed as feed. The TSC after it; 0
+  // when the pool ran out.
+  auto feed_burst = [&](std::uint32_t b) -> std::uint64_t {
+    const std::uint64_t b0 = rte_rdtsc();
+    if (!g_feed_prebuilt) {
+      if (!build(burst, t, b)) return 0;
+    } else {
+      std::memcpy(burst, &prebuilt[std::size_t{b} * kBurst], sizeof(burst));
+    }
+    const std::uint64_t b1 = rte_rdtsc();
+    feed += b1 - b0;
+    return b1;
   };
   const long preempted0 = preemptions();
-  std::uint64_t feed = 0, idle = 0, in_burst = 0, in_finish = 0;
+  std::uint64_t idle = 0, in_burst = 0, in_finish = 0;
   std::uint64_t reclaim_calls = 0, reclaim_own = 0, scan_calls = 0, scan_own = 0;
   const dp::WorkerStats& st0 = ctx0.shared->stats;
   constexpr auto kReorder = static_cast<std::size_t>(dp::Phase::reorder), kTx = static_cast<std::size_t>(dp::Phase::tx);
@@ -438,14 +446,12 @@ bool run_once(const Templates& t, unsigned workers, bool serve, Sample& out, std
     // nothing to run: the pool could not hold the pre-built run
   } else if (workers == 1) {
     for (std::uint32_t b = 0; b < t.bursts; ++b) {
-      const std::uint64_t b0 = rte_rdtsc();
-      if (!feed_burst(b)) {
+      const std::uint64_t b1 = feed_burst(b);
+      if (b1 == 0) {
         pool_ok = false;
         break;
       }
-      const std::uint64_t b1 = rte_rdtsc();
-      feed += b1 - b0;
-      enc ? dp::encrypt_burst(ctx0, span) : dp::decrypt_burst(ctx0, span);
+      dp::process_burst(ctx0, t.dir, span);
       in_burst += rte_rdtsc() - b1;
     }
   } else {
@@ -457,13 +463,11 @@ bool run_once(const Templates& t, unsigned workers, bool serve, Sample& out, std
       bool did = dp::serve_slices(ctx0);
       std::uint32_t received = 0;
       if (fed < t.bursts && dp::spread_can_receive(ctx0)) {
-        const std::uint64_t b0 = rte_rdtsc();
-        if (!feed_burst(fed)) {
+        const std::uint64_t b1 = feed_burst(fed);
+        if (b1 == 0) {
           pool_ok = false;
           break;
         }
-        const std::uint64_t b1 = rte_rdtsc();
-        feed += b1 - b0;
         dp::spread_burst(ctx0, t.dir, span);
         in_burst += rte_rdtsc() - b1;
         received = kBurst;

@@ -183,6 +183,13 @@ rte_mbuf* mbuf_of(std::span<const std::uint8_t> bytes) {
   return m;
 }
 
+// `count` numbered echoes with `payload_len` bytes of payload, numbered from `seq` on (which it advances).
+std::vector<rte_mbuf*> numbered_burst(std::uint32_t& seq, std::uint32_t count, std::size_t payload_len) {
+  std::vector<rte_mbuf*> burst;
+  for (std::uint32_t i = 0; i < count; ++i) burst.push_back(mbuf_of(numbered_echo(seq++, payload_len)));
+  return burst;
+}
+
 // A transport frame from the peer (the mirror keypair, reference code) to our outside address around `inner`.
 std::vector<std::uint8_t> transport_frame(noise::Keypair& from, std::span<const std::uint8_t> inner) {
   std::vector<std::uint8_t> msg(noise::transport_size(inner.size(), 1420));
@@ -382,8 +389,7 @@ TEST(Spread, FewLargePacketsSpread) {
   std::vector<std::int64_t> got;
   std::uint32_t seq = 0;
   for (std::uint32_t b = 0; b < kBursts; ++b) {
-    std::vector<rte_mbuf*> burst;
-    for (std::uint32_t i = 0; i < 2 + b % 2; ++i, ++seq) burst.push_back(mbuf_of(numbered_echo(seq, 1380)));
+    std::vector<rte_mbuf*> burst = numbered_burst(seq, 2 + b % 2, 1380);
     owner_receives(f, Direction::kEncrypt, burst, got, /*patient=*/true);
   }
   settle(f, Direction::kEncrypt, got);
@@ -404,14 +410,12 @@ TEST(Spread, LightBurstsBehindSlicesShareSlots) {
   std::vector<std::int64_t> got;
   std::uint32_t seq = 0;
   f.spread->lanes[0].load = 16 * 256;
-  std::vector<rte_mbuf*> burst;
-  for (std::uint16_t i = 0; i < kBurst; ++i, ++seq) burst.push_back(mbuf_of(numbered_echo(seq, 200)));
+  std::vector<rte_mbuf*> burst = numbered_burst(seq, kBurst, 200);
   spread_burst(f.ctxs[0], Direction::kEncrypt, burst);  // helpers not running: its slices stay queued
   const std::uint64_t queued = window_depth(f.spread->lanes[0]);
   ASSERT_GT(queued, 0u);
   for (int b = 0; b < 24; ++b) {  // 48 packets in bursts of 2: two slots
-    burst.clear();
-    for (int i = 0; i < 2; ++i, ++seq) burst.push_back(mbuf_of(numbered_echo(seq, 64)));
+    burst = numbered_burst(seq, 2, 64);
     spread_burst(f.ctxs[0], Direction::kEncrypt, burst);
   }
   EXPECT_EQ(window_depth(f.spread->lanes[0]), queued + 2);
@@ -432,8 +436,7 @@ TEST(Spread, OwnerReclaimsFromHelpersThatDoNotRun) {
   std::vector<std::int64_t> got;
   std::uint32_t seq = 0;
   for (int b = 0; b < 100; ++b) {
-    std::vector<rte_mbuf*> burst;
-    for (std::uint16_t i = 0; i < kBurst; ++i, ++seq) burst.push_back(mbuf_of(numbered_echo(seq, 200)));
+    std::vector<rte_mbuf*> burst = numbered_burst(seq, kBurst, 200);
     owner_receives(f, Direction::kEncrypt, burst, got);
   }
   settle(f, Direction::kEncrypt, got);
@@ -454,15 +457,13 @@ TEST(Spread, OwnerWaitsForItsHelpersBeforeReclaiming) {
   std::vector<std::int64_t> got;
   std::uint32_t seq = 0;
   for (int b = 0; b < 8; ++b) {  // warm the owner's load up, helpers not running
-    std::vector<rte_mbuf*> burst;
-    for (std::uint16_t i = 0; i < kBurst; ++i, ++seq) burst.push_back(mbuf_of(numbered_echo(seq, 100)));
+    std::vector<rte_mbuf*> burst = numbered_burst(seq, kBurst, 100);
     owner_receives(f, Direction::kEncrypt, burst, got);
   }
   settle(f, Direction::kEncrypt, got);
   const std::uint64_t reclaimed = f.spread_stats(0).reclaimed;
   f.spread->lanes[0].load = 16 * 256;  // as after full bursts: the next one spreads
-  std::vector<rte_mbuf*> burst;
-  for (std::uint16_t i = 0; i < kBurst; ++i, ++seq) burst.push_back(mbuf_of(numbered_echo(seq, 100)));
+  std::vector<rte_mbuf*> burst = numbered_burst(seq, kBurst, 100);
   const auto t0 = std::chrono::steady_clock::now();
   spread_burst(f.ctxs[0], Direction::kEncrypt, burst);
   finish_slices(f.ctxs[0]);

@@ -374,17 +374,17 @@ def threads(pid):
         print("%s %s %s %s %s" % (tid, comm, ran, waited, slices))
 
 
+def rows(path, width):
+    """The lines of a snapshot file split into fields, those with `width` fields only."""
+    with open(path) as f:
+        return [w for w in (line.split() for line in f) if len(w) == width]
+
+
 def threads_delta(before_path, after_path, lcores):
     """The CPU time each worker thread got over the phase, and how long it waited for a CPU; DPDK names a
     worker's thread rte-worker-<lcore>; workers are the non-main lcores in order."""
     def load(path):
-        out = {}
-        with open(path) as f:
-            for line in f:
-                w = line.split()
-                if len(w) == 5:
-                    out[w[0]] = (w[1], int(w[2]), int(w[3]), int(w[4]))
-        return out
+        return {w[0]: (w[1], int(w[2]), int(w[3]), int(w[4])) for w in rows(path, 5)}
     cpu_of = {}
     for part in lcores.split(","):
         if "@" in part:
@@ -428,13 +428,7 @@ def queues(prefix):
 def queues_delta(before_path, after_path, workers, outside=None):
     """Queue q < workers is worker q's; the last one (control's) is polled by worker 0 (worker.h)."""
     def load(path):
-        out = {}
-        with open(path) as f:
-            for line in f:
-                w = line.split()
-                if len(w) == 6:
-                    out[(w[1], int(w[3]))] = int(w[5])
-        return out
+        return {(w[1], int(w[3])): int(w[5]) for w in rows(path, 6)}
 
     def worker(q):
         return q if q < workers else 0
