@@ -3,6 +3,7 @@
 // A line of 0 means "not written; the default applies". Plain data: no ports, no runtime state.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -28,6 +29,10 @@ inline constexpr std::uint16_t kMbufDataRoom = 2048;
 inline constexpr std::uint16_t kOuterOverhead = 14 + 40 + 8 + 16 + 16;
 inline constexpr std::uint16_t kMaxMtu = kMbufDataRoom - kOuterOverhead;  // 1954: no jumbo frames
 inline constexpr std::string_view kDefaultName = "wggate0";
+// MaxPeers: what the tables are sized for. Without it, room for twice the peers in the file and at least
+// kDefaultMaxPeers, so that `wg set` and reloads can add some; the ceiling is the kernel's (2^20 per device).
+inline constexpr std::uint32_t kDefaultMaxPeers = 1024;
+inline constexpr std::uint32_t kMaxPeersLimit = 1u << 20;
 inline constexpr std::size_t kMaxNameLen = 15;  // IFNAMSIZ - 1: the name also names the UAPI socket
 inline constexpr std::uint16_t kDefaultMetricsPort = 9586;
 
@@ -94,6 +99,12 @@ struct Gateway {
   // each burst stays on the worker that received it.
   bool spread = true;
   int spread_line = 0;
+  // Per-peer series in the metrics (wireguard_peer_*: four per peer, labelled by public key); "off" for
+  // large deployments where Prometheus' cardinality matters: the device's totals stay.
+  bool peer_metrics = true;
+  int peer_metrics_line = 0;
+  std::uint32_t max_peers = 0;  // 0: not set (peer_capacity() picks)
+  int max_peers_line = 0;
 };
 
 // InvalidArgumentError("file:line: message"), the form of every configuration error.
@@ -114,6 +125,12 @@ struct Config {
   std::string where(int line) const { return absl::StrFormat("%s:%d", file, line); }
   // config_error() for this file.
   absl::Status error(int line, std::string_view message) const { return config_error(file, line, message); }
+  // How many peers the gateway makes room for: MaxPeers, or max(kDefaultMaxPeers, twice the [Peer]s).
+  std::uint32_t peer_capacity() const {
+    if (gateway.max_peers != 0) return gateway.max_peers;
+    const std::size_t twice = 2 * peers.size();
+    return static_cast<std::uint32_t>(std::min<std::size_t>(kMaxPeersLimit, std::max<std::size_t>(kDefaultMaxPeers, twice)));
+  }
 };
 
 }  // namespace wg::config

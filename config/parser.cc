@@ -137,6 +137,14 @@ const KeySpec kKeys[] = {
      [](Config& c, std::string_view v, int line) {
        return set(parse_crypto_engine(v), c.gateway.crypto_engine, c.gateway.crypto_engine_line, line);
      }},
+    {"MaxPeers", Section::kGateway, false,
+     [](Config& c, std::string_view v, int line) {
+       return set(parse_max_peers(v), c.gateway.max_peers, c.gateway.max_peers_line, line);
+     }},
+    {"PeerMetrics", Section::kGateway, false,
+     [](Config& c, std::string_view v, int line) {
+       return set(parse_on_off(v), c.gateway.peer_metrics, c.gateway.peer_metrics_line, line);
+     }},
     {"Spread", Section::kGateway, false,
      [](Config& c, std::string_view v, int line) { return set(parse_on_off(v), c.gateway.spread, c.gateway.spread_line, line); }},
 };

@@ -120,6 +120,18 @@ absl::Status check_endpoint(const Config& c, const Peer& peer) {
   return absl::OkStatus();
 }
 
+absl::Status check_max_peers(const Config& c) {
+  if (c.gateway.max_peers != 0 && c.peers.size() > c.gateway.max_peers) {
+    return c.error(c.gateway.max_peers_line,
+                   absl::StrCat(c.peers.size(), " peers are configured, more than MaxPeers ", c.gateway.max_peers));
+  }
+  if (c.peers.size() > kMaxPeersLimit) {
+    return c.error(c.peers.back().line, absl::StrCat(c.peers.size(), " peers are configured; a gateway takes at most ",
+                                                     kMaxPeersLimit));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status check_peers(const Config& c) {
   std::optional<crypto::PublicKey> own;
   if (c.interface.private_key) own = crypto::public_key(*c.interface.private_key);
@@ -157,7 +169,7 @@ absl::Status check_peers(const Config& c) {
 }  // namespace
 
 absl::Status validate_config(const Config& config) {
-  for (const auto check : {check_ports, check_addresses, check_mtu, check_outside_gateway, check_peers}) {
+  for (const auto check : {check_ports, check_addresses, check_mtu, check_outside_gateway, check_max_peers, check_peers}) {
     if (absl::Status s = check(config); !s.ok()) return s;
   }
   return absl::OkStatus();

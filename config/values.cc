@@ -12,18 +12,25 @@ namespace {
 
 absl::Status invalid(const std::string& message) { return absl::InvalidArgumentError(message); }
 
-// Decimal digits only (no sign, no spaces) in [min, max]; `what` names the range in the error.
-absl::StatusOr<std::uint16_t> parse_bounded(std::string_view text, std::uint32_t min, std::uint32_t max,
+// Decimal digits only (no sign, no spaces) in [min, max]; `unit` follows the range in the error.
+absl::StatusOr<std::uint32_t> parse_number(std::string_view text, std::uint32_t min, std::uint32_t max,
                                            std::string_view unit = "") {
   const std::string range = absl::StrFormat("%d..%d%s", min, max, unit);
-  if (text.empty() || text.size() > 5 ||
+  if (text.empty() || text.size() > 10 ||
       !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return invalid(absl::StrFormat("'%s' is not a number in %s", text, range));
   }
-  std::uint32_t value = 0;
-  for (const char c : text) value = value * 10 + static_cast<std::uint32_t>(c - '0');
+  std::uint64_t value = 0;
+  for (const char c : text) value = value * 10 + static_cast<std::uint64_t>(c - '0');
   if (value < min || value > max) return invalid(absl::StrFormat("%d is out of range %s", value, range));
-  return static_cast<std::uint16_t>(value);
+  return static_cast<std::uint32_t>(value);
+}
+
+absl::StatusOr<std::uint16_t> parse_bounded(std::string_view text, std::uint32_t min, std::uint32_t max,
+                                           std::string_view unit = "") {
+  absl::StatusOr<std::uint32_t> v = parse_number(text, min, std::min<std::uint32_t>(max, 65535), unit);
+  if (!v.ok()) return v.status();
+  return static_cast<std::uint16_t>(*v);
 }
 
 // The address one past the subnet, to suggest in an error ("did you mean 10.1.0.1/24?").
@@ -88,6 +95,8 @@ absl::StatusOr<std::uint16_t> parse_mtu(std::string_view text) {
   if (!mtu.ok()) return parse_bounded(text, kMinMtu, kMaxMtu);  // the same error, with the real range
   return mtu;
 }
+
+absl::StatusOr<std::uint32_t> parse_max_peers(std::string_view text) { return parse_number(text, 1, kMaxPeersLimit); }
 
 absl::StatusOr<std::string> parse_gateway_name(std::string_view text) {
   if (text.empty() || text.size() > kMaxNameLen) {

@@ -25,6 +25,8 @@ namespace wg::config {
 [[nodiscard]] absl::StatusOr<std::uint16_t> parse_keepalive(std::string_view text);
 // kMinMtu..kMaxMtu; the IPv6 minimum depends on the addresses and is checked in validate_config().
 [[nodiscard]] absl::StatusOr<std::uint16_t> parse_mtu(std::string_view text);
+// 1..kMaxPeersLimit (MaxPeers).
+[[nodiscard]] absl::StatusOr<std::uint32_t> parse_max_peers(std::string_view text);
 // 1..15 characters of [A-Za-z0-9_=+.-], not "." or "..": what Linux accepts as an interface name.
 [[nodiscard]] absl::StatusOr<std::string> parse_gateway_name(std::string_view text);
 // A DPDK port id or device name: no spaces; resolved against the real ports only in main.

@@ -81,6 +81,8 @@ inline constexpr const char* kCtlDropNames[] = {
 
 // X(name, help): the control thread's gauges, exported as wggate_<name>.
 #define WG_CTL_GAUGES(X)                                                                                 \
+  X(peers, "peers configured")                                                                           \
+  X(peer_capacity, "peers the tables are sized for ([Gateway] MaxPeers, or twice the file's, at least 1024)") \
   X(staged_packets, "inner packets staged for peers waiting for a handshake, all peers together")       \
   X(staging_budget, "the most packets staged for all peers together (a share of the mbuf pool)")        \
   X(held_packets, "decrypted packets held while control resolves their inside host")                    \

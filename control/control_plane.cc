@@ -55,13 +55,14 @@ ControlPlane::ControlPlane(const config::Config& cfg, dp::Tables& tables, dp::Lp
       stop_(stop),
       reload_(reload),
       own_ctx_{workers, &gw, &tables, engine, &(*tables.workers)[workers], &stop},
-      peers_(identity_),
+      peers_(identity_, tables.peer_capacity, tables.index_mask + 1),
       allowed_ips_(tables, lpm, [this] { synchronize(); }),
-      staging_(dp::kMaxPeers, dp::kStagingBudget, [](rte_mbuf* m) { rte_pktmbuf_free(m); }),
+      routes_(tables.peer_capacity),
+      staging_(tables.peer_capacity, dp::kStagingBudget, [](rte_mbuf* m) { rte_pktmbuf_free(m); }),
       uapi_(&counters_) {
   identity_.set(*cfg.interface.private_key);
   gate_.init(identity_.public_key);
-  peers_.publish_indexes_to(&tables_.live_index);
+  peers_.publish_indexes_to(tables_.live_index.get());
   tsc_hz_ = rte_get_tsc_hz();
   tsc0_ = rte_rdtsc();
   mono0_ = mono_now();
@@ -98,7 +99,8 @@ absl::Status ControlPlane::init() {
   metrics_ = std::make_shared<Metrics>(Metrics::Sources{
       cfg_.gateway.name, crypto::to_base64(identity_.public_key), &tables_, workers_, &counters_,
       std::string(own_ctx_.engine->description()), tsc_hz_, pool_,
-      {{gw_.inside_port, "inside"}, {gw_.outside_port, "outside"}}, std::move(engine_classes)});
+      {{gw_.inside_port, "inside"}, {gw_.outside_port, "outside"}}, std::move(engine_classes),
+      cfg_.gateway.peer_metrics});
   refresh_metrics();
   auto exposer = start_exposer(cfg_.gateway.metrics_address.to_string(), metrics_);
   if (!exposer.ok()) {
@@ -140,6 +142,9 @@ std::string ControlPlane::uapi_get() const {
 
 void ControlPlane::refresh_metrics() {
   if (!metrics_) return;  // start-up applies the config before the exporter exists
+  counters_.set(CtlGauge::peers, static_cast<double>(peers_.size()));
+  counters_.set(CtlGauge::peer_capacity, static_cast<double>(peers_.capacity()));
+  if (!cfg_.gateway.peer_metrics) return;  // nothing reads the snapshot but the per-peer series and telemetry
   std::vector<Metrics::PeerFacts> facts;
   for (const Peer* pp : peers_.all()) {
     Metrics::PeerFacts f;

@@ -163,8 +163,7 @@ class ControlPlane {
   PeerTable peers_;
   RouteTable allowed_ips_;
   std::deque<Retired> retiring_;
-  std::vector<std::unique_ptr<dp::PeerRoute>> routes_ =
-      std::vector<std::unique_ptr<dp::PeerRoute>>(dp::kMaxPeers);  // current route per peer id (owned)
+  std::vector<std::unique_ptr<dp::PeerRoute>> routes_;  // current route per peer id (owned)
   std::uint32_t fwmark_ = 0;  // accepted and reported for `wg`; a DPDK port has no socket to mark
 
   // Bounded, aged, believing only answers to our own requests (neighbors.h). The inside one is published to

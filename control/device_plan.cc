@@ -78,7 +78,9 @@ absl::StatusOr<DevicePlan> plan_change(const DeviceChange& c, std::span<const Pe
   std::size_t creates = 0;
   for (const auto& [key, w] : work) creates += w.present && (!w.live || w.drop);
   if (plan.present() > limits.max_peers || current.size() + creates > limits.max_peers) {
-    return absl::InvalidArgumentError(absl::StrCat("too many peers: at most ", limits.max_peers));
+    return absl::InvalidArgumentError(
+        absl::StrCat("too many peers: ", std::max(plan.present(), current.size() + creates), " after this change, room for ",
+                     limits.max_peers, " (MaxPeers in [Gateway], read at start)"));
   }
   std::size_t v4 = 0;
   for (const auto& [prefix, key] : claim) v4 += prefix.addr.is_v4();

@@ -41,7 +41,7 @@ absl::Status ControlPlane::apply_change(const DeviceChange& c) {
     current.push_back({p->public_key, p->preshared_key, p->endpoint, p->persistent_keepalive, p->allowed_ips});
   }
   absl::StatusOr<DevicePlan> planned =
-      plan_change(c, current, own, key_changes, {dp::kMaxPeers, dp::kMaxRoutes});
+      plan_change(c, current, own, key_changes, {tables_.peer_capacity, tables_.route_capacity});
   if (!planned.ok()) return planned.status();
   const DevicePlan& plan = *planned;
 
@@ -159,7 +159,7 @@ void ControlPlane::remove_peers(std::span<Peer* const> gone) {
     slot.has_endpoint.store(false, std::memory_order_relaxed);
     publish_endpoint(*p, true);
     for (noise::KeypairPtr& kp : p->keypairs.clear()) {
-      auto& index_slot = tables_.by_index[kp->local_index & (dp::kIndexSlots - 1)];
+      auto& index_slot = tables_.by_index[tables_.index_slot(kp->local_index)];
       if (index_slot.load(std::memory_order_relaxed) == kp.get()) index_slot.store(nullptr, std::memory_order_release);
       retired.push_back(std::move(kp));
     }

@@ -244,7 +244,7 @@ void ControlPlane::send_transport(Peer& p, std::span<const std::uint8_t> inner, 
 void ControlPlane::stage(rte_mbuf* m) {
   const auto* frame = rte_pktmbuf_mtod(m, const std::uint8_t*);
   const auto ip = dp::parse_inner_ip(frame + dp::kEthLen, m->data_len - dp::kEthLen);
-  std::uint32_t peer = dp::kMaxPeers;
+  std::uint32_t peer = dp::kNoPeer;
   const bool found = ip.family != 0 && tables_.lookup(ip.family, ip.dst, peer);
   Peer* p = found ? peers_.get(peer) : nullptr;
   if (p == nullptr) {  // the route went away while the packet was in the ring

@@ -267,7 +267,7 @@ void ControlPlane::answer_time_exceeded(rte_mbuf* m) {
       // Back through the tunnel to the peer that sent it: the answer's destination is the packet's source,
       // which cryptokey routing already proved to be that peer's.
       const std::size_t n = net::build_time_exceeded_ip(out, *own, packet);
-      std::uint32_t peer = dp::kMaxPeers;
+      std::uint32_t peer = dp::kNoPeer;
       Peer* p = n > 0 && tables_.lookup(ip.family, ip.src, peer) ? peers_.get(peer) : nullptr;
       if (p != nullptr) send_transport(*p, {out, n}, mono_now());
     }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "config/loader.h"
+#include "control/capacity.h"
 #include "control/control_plane.h"
 #include "control/keytool.h"
 #include "control/log.h"
@@ -118,7 +119,7 @@ int main(int argc, char** argv) {
   }
 
   // Tables and rings the workers read (dataplane/tables.h).
-  auto owner = dp::create_tables(workers, socket, "main");
+  auto owner = dp::create_tables(workers, socket, "main", ctl::table_sizes(cfg));
   if (!owner.ok()) return fail(std::string(owner.status().message()));
   dp::Tables* tables = (*owner)->tables.get();
   auto* worker_shared = (*owner)->workers.get();

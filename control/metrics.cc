@@ -89,6 +89,7 @@ void Metrics::collect_peers(std::vector<MetricFamily>& out) const {
   const std::string& dev = src_.device;
   out.push_back({"wireguard_device_info", "Device information", MetricType::Gauge,
                  {metric({{"device", dev}, {"public_key", src_.public_key}}, 1, MetricType::Gauge)}});
+  if (!src_.per_peer) return;
   MetricFamily info{"wireguard_peer_info", "Peer information", MetricType::Gauge, {}};
   MetricFamily rx{"wireguard_peer_receive_bytes_total", "Bytes received from the peer", MetricType::Counter, {}};
   MetricFamily tx{"wireguard_peer_transmit_bytes_total", "Bytes sent to the peer", MetricType::Counter, {}};

@@ -66,6 +66,7 @@ class Metrics : public prometheus::Collectable {
       std::string engine;      // AeadBatchEngine::engine_for(): the engine that runs op on that class
     };
     std::vector<EngineClass> engine_classes;  // one wggate_crypto_engine_info series each
+    bool per_peer = true;  // the wireguard_peer_* families ([Gateway] PeerMetrics)
   };
 
   explicit Metrics(Sources sources);

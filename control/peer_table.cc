@@ -1,5 +1,7 @@
 #include "control/peer_table.h"
 
+#include <algorithm>
+
 #include "lib/crypto/x25519.h"
 
 namespace wg::ctl {
@@ -10,8 +12,13 @@ Peer::Peer(std::uint32_t id_, const noise::StaticIdentity& local, const crypto::
   cookie.init(key);
 }
 
-PeerTable::PeerTable(const noise::StaticIdentity& local) : local_(local) {
-  for (std::uint32_t i = 0; i < dp::kMaxPeers; ++i) free_ids_.push_back(i);
+PeerTable::PeerTable(const noise::StaticIdentity& local, std::uint32_t capacity, std::uint32_t index_slots)
+    : local_(local),
+      by_id_(capacity),
+      index_mask_(index_slots - 1),
+      slot_index_(index_slots, 0),
+      slot_peer_(index_slots, nullptr) {
+  for (std::uint32_t i = 0; i < capacity; ++i) free_ids_.push_back(i);
 }
 
 Peer* PeerTable::add(const crypto::PublicKey& key, const crypto::Key& psk) {
@@ -20,6 +27,7 @@ Peer* PeerTable::add(const crypto::PublicKey& key, const crypto::Key& psk) {
   free_ids_.pop_front();
   by_id_[id] = std::make_unique<Peer>(id, local_, key, psk);
   Peer* p = by_id_[id].get();
+  p->order_pos = order_.size();
   order_.push_back(p);
   by_key_[p->public_key] = p;
   return p;
@@ -28,16 +36,13 @@ Peer* PeerTable::add(const crypto::PublicKey& key, const crypto::Key& psk) {
 void PeerTable::erase(Peer& p) {
   const std::uint32_t id = p.id;
   by_key_.erase(p.public_key);
-  std::erase(order_, &p);
-  for (auto it = by_index_.begin(); it != by_index_.end();) {
-    if (it->second == &p) {
-      slot_used_[it->first & (dp::kIndexSlots - 1)] = false;
-      publish_index(it->first & (dp::kIndexSlots - 1), 0);
-      it = by_index_.erase(it);
-    } else {
-      ++it;
-    }
+  order_[p.order_pos] = nullptr;
+  if (++holes_ > order_.size() / 2) {
+    std::erase(order_, nullptr);
+    for (std::size_t i = 0; i < order_.size(); ++i) order_[i]->order_pos = i;
+    holes_ = 0;
   }
+  for (const std::uint32_t index : p.indexes) free_slot(index & index_mask_);
   by_id_[id].reset();
   free_ids_.push_back(id);
 }
@@ -48,8 +53,8 @@ Peer* PeerTable::find(const crypto::PublicKey& key) {
 }
 
 noise::Handshake* PeerTable::find_by_static_key(const crypto::PublicKey& key) {
-  auto it = by_key_.find(key);
-  return it == by_key_.end() ? nullptr : &it->second->handshake;
+  Peer* p = find(key);
+  return p == nullptr ? nullptr : &p->handshake;
 }
 
 noise::Handshake* PeerTable::find_by_local_index(std::uint32_t index) {
@@ -58,34 +63,41 @@ noise::Handshake* PeerTable::find_by_local_index(std::uint32_t index) {
 }
 
 Peer* PeerTable::peer_of(const noise::Handshake* hs) {
-  for (Peer* p : order_) {
-    if (&p->handshake == hs) return p;
-  }
-  return nullptr;
+  Peer* p = find(hs->remote_static());
+  return p != nullptr && &p->handshake == hs ? p : nullptr;
 }
 
 std::uint32_t PeerTable::allocate_index(Peer& peer) {
+  // At most half the slots are ever in use (TableSizes::index_slots), so this takes two tries on average.
   for (;;) {
     const std::uint32_t r = crypto::random_u32();
-    const std::uint32_t slot = r & (dp::kIndexSlots - 1);
-    if (slot_used_[slot] || r == 0) continue;
-    slot_used_[slot] = true;
-    by_index_[r] = &peer;
+    const std::uint32_t slot = r & index_mask_;
+    if (slot_peer_[slot] != nullptr || r == 0) continue;
+    slot_peer_[slot] = &peer;
+    slot_index_[slot] = r;
+    peer.indexes.push_back(r);
     publish_index(slot, r);
     return r;
   }
 }
 
+void PeerTable::free_slot(std::uint32_t slot) {
+  slot_peer_[slot] = nullptr;
+  slot_index_[slot] = 0;
+  publish_index(slot, 0);
+}
+
 void PeerTable::release_index(std::uint32_t index) {
-  if (by_index_.erase(index) > 0) {
-    slot_used_[index & (dp::kIndexSlots - 1)] = false;
-    publish_index(index & (dp::kIndexSlots - 1), 0);
-  }
+  const std::uint32_t slot = index & index_mask_;
+  Peer* p = slot_peer_[slot];
+  if (p == nullptr || slot_index_[slot] != index) return;
+  std::erase(p->indexes, index);
+  free_slot(slot);
 }
 
 Peer* PeerTable::peer_for_index(std::uint32_t index) {
-  auto it = by_index_.find(index);
-  return it == by_index_.end() ? nullptr : it->second;
+  const std::uint32_t slot = index & index_mask_;
+  return slot_index_[slot] == index ? slot_peer_[slot] : nullptr;
 }
 
 }  // namespace wg::ctl

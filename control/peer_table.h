@@ -10,7 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <unordered_map>
+#include <ranges>
 #include <vector>
 
 #include "config/config.h"
@@ -47,45 +47,62 @@ struct Peer {
   std::uint64_t endpoint_fp = 0;  // published in dp::Tables::known_endpoints (0: none)
   // Activity seen so far (max over workers), to turn worker records into timer events.
   std::uint64_t seen_tx_data = 0, seen_rx_data = 0, seen_rx_any = 0;
+
+  // PeerTable's bookkeeping: where the peer sits in the table's order, and the receiver indexes it holds
+  // (a handshake and up to three keypairs), so that removing a peer touches only its own.
+  std::size_t order_pos = 0;
+  std::vector<std::uint32_t> indexes;
 };
 
+// Every operation is O(1) or O(log n) in the number of peers (none walks the table), so that adding or
+// removing thousands of peers among a hundred thousand stays cheap.
 class PeerTable : public noise::PeerDirectory {
  public:
-  explicit PeerTable(const noise::StaticIdentity& local);
+  // `capacity`: peer ids are 0..capacity-1; `index_slots` (a power of two): receiver index slots.
+  PeerTable(const noise::StaticIdentity& local, std::uint32_t capacity, std::uint32_t index_slots);
 
-  // A new peer in the lowest-recently-freed slot; nullptr when all kMaxPeers slots are taken.
+  // A new peer in the least-recently-freed slot; nullptr when all `capacity` slots are taken.
   Peer* add(const crypto::PublicKey& key, const crypto::Key& psk);
   // Forgets the peer; the caller has unpublished everything workers could reach through its id.
   void erase(Peer& p);
   Peer* get(std::uint32_t id) { return id < by_id_.size() ? by_id_[id].get() : nullptr; }
   Peer* find(const crypto::PublicKey& key);
   // Live peers in the order they were added (as `wg show` lists them).
-  const std::vector<Peer*>& all() const { return order_; }
-  std::size_t size() const { return order_.size(); }
+  auto all() const { return order_ | std::views::filter([](const Peer* p) { return p != nullptr; }); }
+  std::size_t size() const { return by_key_.size(); }
+  std::uint32_t capacity() const { return static_cast<std::uint32_t>(by_id_.size()); }
 
   noise::Handshake* find_by_static_key(const crypto::PublicKey& key) override;
   noise::Handshake* find_by_local_index(std::uint32_t index) override;
   Peer* peer_of(const noise::Handshake* hs);
 
-  // Where live indexes are published for the workers (dp::Tables::live_index); none until set.
-  void publish_indexes_to(std::array<std::atomic<std::uint32_t>, dp::kIndexSlots>* live) { live_ = live; }
-  // Receiver indexes: (random << dp::kIndexSlotBits) | slot, unique among live handshakes and keypairs.
+  // Where live indexes are published for the workers (dp::Tables::live_index, index_slots entries); none
+  // until set.
+  void publish_indexes_to(std::atomic<std::uint32_t>* live) { live_ = live; }
+  // Receiver indexes: (random << log2(index_slots)) | slot, unique among live handshakes and keypairs.
   std::uint32_t allocate_index(Peer& peer);
   void release_index(std::uint32_t index);
   Peer* peer_for_index(std::uint32_t index);
 
  private:
+  void free_slot(std::uint32_t slot);
+
   const noise::StaticIdentity& local_;
-  std::vector<std::unique_ptr<Peer>> by_id_ = std::vector<std::unique_ptr<Peer>>(dp::kMaxPeers);
+  std::vector<std::unique_ptr<Peer>> by_id_;
+  // Peers in the order added, with holes (nullptr) where one was erased; compacted when holes are the
+  // majority, so iteration stays linear in the live count.
   std::vector<Peer*> order_;
+  std::size_t holes_ = 0;
   // Free ids, oldest-freed first: a slot is reused as late as possible.
   std::deque<std::uint32_t> free_ids_;
   std::map<crypto::PublicKey, Peer*> by_key_;
-  std::unordered_map<std::uint32_t, Peer*> by_index_;
-  std::vector<bool> slot_used_ = std::vector<bool>(dp::kIndexSlots, false);
-  std::array<std::atomic<std::uint32_t>, dp::kIndexSlots>* live_ = nullptr;
+  // Receiver index slots, control's copy: the full index and the peer holding it (nullptr: free).
+  std::uint32_t index_mask_;
+  std::vector<std::uint32_t> slot_index_;
+  std::vector<Peer*> slot_peer_;
+  std::atomic<std::uint32_t>* live_ = nullptr;
   void publish_index(std::uint32_t slot, std::uint32_t index) {
-    if (live_ != nullptr) (*live_)[slot].store(index, std::memory_order_relaxed);
+    if (live_ != nullptr) live_[slot].store(index, std::memory_order_relaxed);
   }
 };
 

@@ -46,13 +46,13 @@ bool ControlPlane::reclaim() {
 void ControlPlane::link_keypairs(Peer& p, const std::vector<noise::KeypairPtr>& retired) {
   // 1. Every live keypair is findable by its receiver index before it is used to send.
   for (noise::Keypair* kp : {p.keypairs.current(), p.keypairs.previous(), p.keypairs.next()}) {
-    if (kp != nullptr) tables_.by_index[kp->local_index & (dp::kIndexSlots - 1)].store(kp, std::memory_order_release);
+    if (kp != nullptr) tables_.by_index[tables_.index_slot(kp->local_index)].store(kp, std::memory_order_release);
   }
   // 2. The send keypair.
   tables_.peers[p.id].send_keypair.store(p.keypairs.current(), std::memory_order_release);
   // 3. Unlink what was displaced; free_keypairs() frees it once the workers have passed a grace period.
   for (const auto& kp : retired) {
-    auto& slot = tables_.by_index[kp->local_index & (dp::kIndexSlots - 1)];
+    auto& slot = tables_.by_index[tables_.index_slot(kp->local_index)];
     if (slot.load(std::memory_order_relaxed) == kp.get()) slot.store(nullptr, std::memory_order_release);
   }
 }
@@ -102,10 +102,10 @@ void ControlPlane::publish_endpoint(Peer& p, bool gone) {
   if (fp == p.endpoint_fp) return;
   auto& slots = tables_.known_endpoints;
   if (p.endpoint_fp != 0) {  // withdraw the old one, unless another peer's took its slot since
-    auto& old = slots[p.endpoint_fp & (dp::kEndpointSlots - 1)];
+    auto& old = slots[p.endpoint_fp & tables_.endpoint_mask];
     if (old.load(std::memory_order_relaxed) == p.endpoint_fp) old.store(0, std::memory_order_relaxed);
   }
-  if (fp != 0) slots[fp & (dp::kEndpointSlots - 1)].store(fp, std::memory_order_relaxed);
+  if (fp != 0) slots[fp & tables_.endpoint_mask].store(fp, std::memory_order_relaxed);
   p.endpoint_fp = fp;
 }
 

@@ -5,28 +5,30 @@
 namespace wg::ctl {
 
 StagingStore::StagingStore(std::size_t max_peers, std::size_t budget, Release release)
-    : budget_(std::max<std::size_t>(budget, 1)), release_(std::move(release)), queues_(max_peers) {}
+    : budget_(std::max<std::size_t>(budget, 1)), release_(std::move(release)), max_peers_(max_peers) {}
 
 StagingStore::~StagingStore() {
-  for (std::uint32_t p = 0; p < queues_.size(); ++p) drop_peer(p);
+  for (auto& [peer, q] : queues_) {
+    for (const Staged& s : q) release_(s.m);
+  }
 }
 
 StagingStore::Dropped StagingStore::push(std::uint32_t peer, rte_mbuf* m) {
-  if (peer >= queues_.size()) {
+  if (peer >= max_peers_) {
     release_(m);
     return Dropped::kPeerFull;
   }
   Dropped dropped = Dropped::kNone;
-  auto& q = queues_[peer];
-  if (q.size() >= kMaxStaged) {
-    release_(q.front().m);  // keep the newest, as the kernel does; its ticket goes stale
-    q.pop_front();
+  if (auto it = queues_.find(peer); it != queues_.end() && it->second.size() >= kMaxStaged) {
+    release_(it->second.front().m);  // keep the newest, as the kernel does; its ticket goes stale
+    it->second.pop_front();
     --total_;
     dropped = Dropped::kPeerFull;
   } else if (total_ >= budget_) {
-    evict_oldest();
+    evict_oldest();  // may empty (and erase) this peer's queue too
     dropped = Dropped::kBudget;
   }
+  auto& q = queues_[peer];
   const std::uint64_t seq = next_seq_++;
   q.push_back({m, seq});
   order_.push_back({peer, seq});
@@ -36,19 +38,21 @@ StagingStore::Dropped StagingStore::push(std::uint32_t peer, rte_mbuf* m) {
 }
 
 rte_mbuf* StagingStore::pop(std::uint32_t peer) {
-  if (peer >= queues_.size() || queues_[peer].empty()) return nullptr;
-  rte_mbuf* m = queues_[peer].front().m;
-  queues_[peer].pop_front();
+  auto it = queues_.find(peer);
+  if (it == queues_.end()) return nullptr;
+  rte_mbuf* m = it->second.front().m;
+  it->second.pop_front();
+  if (it->second.empty()) queues_.erase(it);
   --total_;
   return m;
 }
 
 std::size_t StagingStore::drop_peer(std::uint32_t peer) {
-  if (peer >= queues_.size()) return 0;
-  auto& q = queues_[peer];
-  const std::size_t n = q.size();
-  for (const Staged& s : q) release_(s.m);
-  q.clear();
+  auto it = queues_.find(peer);
+  if (it == queues_.end()) return 0;
+  const std::size_t n = it->second.size();
+  for (const Staged& s : it->second) release_(s.m);
+  queues_.erase(it);
   total_ -= n;
   return n;
 }
@@ -60,9 +64,10 @@ void StagingStore::evict_oldest() {
     const Ticket t = order_.front();
     order_.pop_front();
     if (!live(t)) continue;
-    auto& q = queues_[t.peer];
-    release_(q.front().m);
-    q.pop_front();
+    auto it = queues_.find(t.peer);
+    release_(it->second.front().m);
+    it->second.pop_front();
+    if (it->second.empty()) queues_.erase(it);
     --total_;
     return;
   }

@@ -18,7 +18,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <vector>
+#include <unordered_map>
 
 struct rte_mbuf;
 
@@ -45,7 +45,10 @@ class StagingStore {
   // Releases every packet of the peer; returns how many.
   std::size_t drop_peer(std::uint32_t peer);
 
-  std::size_t count(std::uint32_t peer) const { return peer < queues_.size() ? queues_[peer].size() : 0; }
+  std::size_t count(std::uint32_t peer) const {
+    auto it = queues_.find(peer);
+    return it == queues_.end() ? 0 : it->second.size();
+  }
   std::size_t total() const { return total_; }
   std::size_t budget() const { return budget_; }
   std::size_t tickets() const { return order_.size(); }  // for tests: the FIFO's own bound
@@ -59,14 +62,20 @@ class StagingStore {
     std::uint32_t peer;
     std::uint64_t seq;
   };
-  bool live(const Ticket& t) const { return !queues_[t.peer].empty() && queues_[t.peer].front().seq <= t.seq &&
-                                            queues_[t.peer].back().seq >= t.seq; }
+  bool live(const Ticket& t) const {
+    auto it = queues_.find(t.peer);
+    return it != queues_.end() && !it->second.empty() && it->second.front().seq <= t.seq &&
+           it->second.back().seq >= t.seq;
+  }
   void evict_oldest();
   void compact();
 
   std::size_t budget_;
   Release release_;
-  std::vector<std::deque<Staged>> queues_;
+  std::size_t max_peers_;
+  // Only peers with packets staged have a queue (an empty std::deque still costs ~600 bytes): idle peers
+  // cost nothing here. A queue is erased when it empties.
+  std::unordered_map<std::uint32_t, std::deque<Staged>> queues_;
   std::deque<Ticket> order_;
   std::size_t total_ = 0;
   std::uint64_t next_seq_ = 1;

@@ -224,7 +224,7 @@ std::uint16_t decrypt_slice(WorkerContext& ctx, std::span<rte_mbuf*> pkts, rte_m
 
   std::uint16_t no = 0;
   const noise::Keypair* confirmed = nullptr;
-  std::uint32_t roamed = kMaxPeers;
+  std::uint32_t roamed = kNoPeer;
   for (std::uint16_t i = 0; i < np; ++i) {
     Pending& p = pend[i];
     if (!jobs[i].ok) {
@@ -260,7 +260,7 @@ std::uint16_t decrypt_slice(WorkerContext& ctx, std::span<rte_mbuf*> pkts, rte_m
       continue;
     }
     // Cryptokey routing: the inner source must be one this peer is allowed to use.
-    std::uint32_t src_peer = kMaxPeers;
+    std::uint32_t src_peer = kNoPeer;
     const bool found = t.lookup(inner.family, inner.src, src_peer);
     if (!found || src_peer != peer) {
       drop(ctx, p.m, Counter::drop_inner_source_not_allowed);

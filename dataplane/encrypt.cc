@@ -119,7 +119,7 @@ std::uint16_t encrypt_slice(WorkerContext& ctx, std::span<rte_mbuf*> pkts, rte_m
       continue;
     }
     std::uint32_t peer = 0;
-    if (!lookup_peer(t, ip, peer) || peer >= kMaxPeers) {
+    if (!lookup_peer(t, ip, peer) || peer >= t.peer_capacity) {
       c.add(Counter::drop_no_route);
       rte_pktmbuf_free(m);
       continue;

@@ -4,6 +4,7 @@
 #include <rte_malloc.h>
 #include <rte_ring_elem.h>
 
+#include <algorithm>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -21,21 +22,48 @@ TablesOwner::~TablesOwner() {
   rte_ring_free(tables->awaiting_neighbor);
 }
 
-absl::StatusOr<std::unique_ptr<TablesOwner>> create_tables(unsigned workers, int socket, const std::string& tag) {
+namespace {
+std::uint32_t pow2_at_least(std::uint64_t n) {
+  std::uint64_t p = 1;
+  while (p < n) p <<= 1;
+  return static_cast<std::uint32_t>(p);
+}
+}  // namespace
+
+std::uint32_t TableSizes::index_slots() const { return std::max<std::uint32_t>(1u << 14, pow2_at_least(8ull * peers)); }
+std::uint32_t TableSizes::endpoint_slots() const { return std::max<std::uint32_t>(4096, pow2_at_least(2ull * peers)); }
+
+absl::StatusOr<std::unique_ptr<TablesOwner>> create_tables(unsigned workers, int socket, const std::string& tag,
+                                                           const TableSizes& sizes) {
+  if (sizes.peers == 0 || sizes.peers > kPeerLimit || workers >= kMaxWorkers) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot size tables for ", sizes.peers, " peers and ", workers,
+                                                   " workers: at most ", kPeerLimit, " and ", kMaxWorkers - 1));
+  }
   auto owner = std::make_unique<TablesOwner>();
   owner->tables = std::make_unique<Tables>();
   owner->workers = std::make_unique<std::array<WorkerShared, kMaxWorkers>>();
   Tables& t = *owner->tables;
   t.workers = owner->workers.get();
   t.worker_count = workers;
+  // Per-peer arrays live on the ordinary heap: the workers only read them, and their size follows the
+  // configuration, not the DPDK heap's -m.
+  t.peer_capacity = sizes.peers;
+  t.route_capacity = sizes.routes;
+  t.peers = std::make_unique<PeerSlot[]>(sizes.peers);
+  t.index_mask = sizes.index_slots() - 1;
+  t.by_index = std::make_unique<std::atomic<noise::Keypair*>[]>(sizes.index_slots());
+  t.live_index = std::make_unique<std::atomic<std::uint32_t>[]>(sizes.index_slots());
+  t.endpoint_mask = sizes.endpoint_slots() - 1;
+  t.known_endpoints = std::make_unique<std::atomic<std::uint64_t>[]>(sizes.endpoint_slots());
+  for (unsigned w = 0; w <= workers; ++w) (*owner->workers)[w].peers = std::make_unique<PeerActivity[]>(sizes.peers);
   const std::string nbr = "wg_nbr_" + tag, qs = "wg_qsbr_" + tag,
                     ev = "wg_ev_" + tag, nb = "wg_nbq_" + tag;
   rte_lpm_config lpm_cfg{};
-  lpm_cfg.max_rules = kMaxRoutes;
-  lpm_cfg.number_tbl8s = 4096;  // one per IPv4 prefix longer than /24 that does not share its /24
+  lpm_cfg.max_rules = sizes.routes;
+  lpm_cfg.number_tbl8s = sizes.v4_tbl8;
   rte_lpm6_config lpm6_cfg{};
-  lpm6_cfg.max_rules = kMaxRoutes;
-  lpm6_cfg.number_tbl8s = 16384;  // a /128 alone takes 13, a /64 5; neighbours share the upper levels
+  lpm6_cfg.max_rules = sizes.routes;
+  lpm6_cfg.number_tbl8s = sizes.v6_tbl8;
   bool lpm_ok = true;
   for (int i = 0; i < 2; ++i) {
     const std::string lpm4 = absl::StrCat("wg_v4", i, "_", tag), lpm6 = absl::StrCat("wg_v6", i, "_", tag);
@@ -64,7 +92,13 @@ absl::StatusOr<std::unique_ptr<TablesOwner>> create_tables(unsigned workers, int
   }
   t.events = rte_ring_create_elem(ev.c_str(), sizeof(Event), 1024, socket, RING_F_SC_DEQ);
   t.awaiting_neighbor = rte_ring_create(nb.c_str(), kAwaitingDepth, socket, RING_F_SC_DEQ | RING_F_EXACT_SZ);
-  if (!lpm_ok || t.inside_neighbors == nullptr || t.qsbr == nullptr ||
+  if (!lpm_ok) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "cannot create the AllowedIPs tables for ", sizes.peers, " peers (", sizes.routes, " prefixes, ",
+        sizes.v4_tbl8, " + ", sizes.v6_tbl8, " groups per family, two copies each) in DPDK memory: ",
+        rte_strerror(rte_errno), "; give EAL more memory (-m, hugepages) or lower MaxPeers"));
+  }
+  if (t.inside_neighbors == nullptr || t.qsbr == nullptr ||
       !rings_ok || t.events == nullptr || t.awaiting_neighbor == nullptr) {
     return absl::ResourceExhaustedError(absl::StrCat("cannot create tables and rings: ", rte_strerror(rte_errno)));
   }

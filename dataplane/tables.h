@@ -32,13 +32,25 @@ namespace wg::dp {
 
 struct Spread;
 
-inline constexpr std::uint32_t kMaxPeers = 1024;
-inline constexpr std::uint32_t kMaxRoutes = 65536;  // AllowedIPs prefixes per family, all peers together
 inline constexpr std::uint32_t kMaxWorkers = 16;
-// Receiver indexes are (random << kIndexSlotBits) | slot: a lookup is one array load plus a compare.
-inline constexpr std::uint32_t kIndexSlotBits = 14;
-inline constexpr std::uint32_t kIndexSlots = 1u << kIndexSlotBits;
-inline constexpr std::uint32_t kEndpointSlots = 4096;
+// Peer ids are 0..capacity-1, the capacity chosen at start (TableSizes). The ceiling is what an LPM next hop
+// holds (rte_lpm 24 bits, rte_lpm6 21) and what the kernel allows per device.
+inline constexpr std::uint32_t kPeerLimit = 1u << 20;
+inline constexpr std::uint32_t kNoPeer = 0xffffffffu;  // "no peer" wherever a peer id is expected
+
+// How big the tables are, fixed when they are created (control/capacity.h derives them from the
+// configuration): everything sized per peer is sized by `peers`, nothing by a compile-time maximum.
+struct TableSizes {
+  std::uint32_t peers = 1024;
+  std::uint32_t routes = 65536;  // AllowedIPs prefixes per family, all peers together
+  std::uint32_t v4_tbl8 = 4096;  // rte_lpm groups: one per prefix longer than /24 that does not share its /24
+  std::uint32_t v6_tbl8 = 16384;  // rte_lpm6 groups: a /128 alone takes 13, a /64 5; neighbours share levels
+  // Receiver indexes are (random << log2(index_slots)) | slot: a lookup is one array load plus a compare.
+  // Eight slots per peer (a handshake and three keypairs at most use four), so a random slot is free at
+  // least half the time and allocation stays O(1).
+  std::uint32_t index_slots() const;
+  std::uint32_t endpoint_slots() const;  // known_endpoints: two per peer
+};
 
 // A 64-bit fingerprint of an outer source (family, address in network order, UDP port in network order),
 // never 0 (FNV-1a: cheap, and only compared, never trusted).
@@ -126,7 +138,7 @@ struct WorkerShared {
   WorkerCounters counters;
   WorkerStats stats;  // polls and crypto batch sizes (metrics)
   std::array<std::uint64_t, kHandoffs> handoff_full{};  // per ring: packets lost to it being full
-  std::array<PeerActivity, kMaxPeers> peers{};
+  std::unique_ptr<PeerActivity[]> peers;  // Tables::peer_capacity records (slots in use only)
 };
 
 // Events a worker reports to control through the event ring (rare: not per packet in steady state).
@@ -146,21 +158,26 @@ struct Event {
 static_assert(sizeof(Event) % 4 == 0 && sizeof(Event) == 32);
 
 struct Tables {
-  std::array<PeerSlot, kMaxPeers> peers;
-  std::array<std::atomic<noise::Keypair*>, kIndexSlots> by_index{};
+  std::uint32_t peer_capacity = 0;   // peer ids are below it
+  std::uint32_t route_capacity = 0;  // prefixes per family the LPM tables take
+  std::unique_ptr<PeerSlot[]> peers;
+  std::uint32_t index_mask = 0;  // TableSizes::index_slots() - 1
+  std::unique_ptr<std::atomic<noise::Keypair*>[]> by_index;
   // Every receiver index control has handed out and not yet released (a handshake in progress or a live
   // keypair), at its slot: a response or cookie reply naming any other index cannot answer anything of ours,
   // so workers drop it, and those that do name one skip the queue of initiations, which a flood can fill.
-  std::array<std::atomic<std::uint32_t>, kIndexSlots> live_index{};
+  std::unique_ptr<std::atomic<std::uint32_t>[]> live_index;
+  std::uint32_t index_slot(std::uint32_t index) const { return index & index_mask; }
   bool is_live_index(std::uint32_t index) const {
-    return index != 0 && live_index[index & (kIndexSlots - 1)].load(std::memory_order_relaxed) == index;
+    return index != 0 && live_index[index_slot(index)].load(std::memory_order_relaxed) == index;
   }
-  // Fingerprints of every peer's current endpoint (endpoint_fingerprint), at slot fp % kEndpointSlots: an
+  // Fingerprints of every peer's current endpoint (endpoint_fingerprint), at slot fp & endpoint_mask: an
   // initiation from one of them skips the queue that a flood of spoofed initiations fills. A collision only
   // sends a peer's initiations to the common queue; control checks every message the same way either way.
-  std::array<std::atomic<std::uint64_t>, kEndpointSlots> known_endpoints{};
+  std::uint32_t endpoint_mask = 0;
+  std::unique_ptr<std::atomic<std::uint64_t>[]> known_endpoints;
   bool is_known_endpoint(std::uint64_t fp) const {
-    return known_endpoints[fp & (kEndpointSlots - 1)].load(std::memory_order_relaxed) == fp;
+    return known_endpoints[fp & endpoint_mask].load(std::memory_order_relaxed) == fp;
   }
   // AllowedIPs, inner address -> peer id (the LPM next hop). Each family has two identical tables: workers
   // read the published one; control edits the spare, publishes it, waits for a grace period, then repeats
@@ -210,7 +227,7 @@ struct Tables {
   }
 
   noise::Keypair* keypair_for_index(std::uint32_t index) const {
-    noise::Keypair* kp = by_index[index & (kIndexSlots - 1)].load(std::memory_order_acquire);
+    noise::Keypair* kp = by_index[index_slot(index)].load(std::memory_order_acquire);
     return kp != nullptr && kp->local_index == index ? kp : nullptr;
   }
 };
@@ -230,9 +247,10 @@ struct TablesOwner {
   std::unique_ptr<std::array<WorkerShared, kMaxWorkers>> workers;
   ~TablesOwner();
 };
-// Creates everything empty; `tag` makes the DPDK object names unique within the process.
+// Creates everything empty, sized by `sizes`; `tag` makes the DPDK object names unique within the process.
 [[nodiscard]] absl::StatusOr<std::unique_ptr<TablesOwner>> create_tables(unsigned workers, int socket,
-                                                                         const std::string& tag);
+                                                                         const std::string& tag,
+                                                                         const TableSizes& sizes = {});
 
 // Key for inside_neighbors: IPv4 as ::ffff:a.b.c.d, IPv6 as is.
 inline std::array<std::uint8_t, 16> neighbor_key(std::uint8_t family, const std::uint8_t* addr) {

@@ -365,9 +365,16 @@ unsigned g_max_workers = 1;
 std::vector<unsigned> g_helper_lcores;  // lcores of workers 1..
 
 struct Snapshot {
-  std::vector<dp::WorkerShared> w;  // copies of every worker's counters and stats
+  struct Worker {
+    dp::WorkerCounters counters;
+    dp::WorkerStats stats;
+  };
+  std::vector<Worker> w;  // copies of every worker's counters and stats
   Snapshot() {
-    for (unsigned i = 0; i < g_max_workers; ++i) w.push_back((*g_gw->owner->workers)[i]);
+    for (unsigned i = 0; i < g_max_workers; ++i) {
+      const dp::WorkerShared& s = (*g_gw->owner->workers)[i];
+      w.push_back({s.counters, s.stats});
+    }
   }
 };
 

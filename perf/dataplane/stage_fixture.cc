@@ -62,7 +62,7 @@ absl::Status make_gateway(std::uint16_t inside, std::uint16_t outside, const Fix
   g.ours.remote_index = 0x5678;
   g.theirs.local_index = 0x5678;
   g.theirs.remote_index = 0x1234;
-  t.by_index[g.ours.local_index & (dp::kIndexSlots - 1)].store(&g.ours);
+  t.by_index[t.index_slot(g.ours.local_index)].store(&g.ours);
   t.peers[0].send_keypair.store(&g.ours);
   const auto key = dp::neighbor_key(v4("10.61.0.2"));
   rte_hash_add_key_data(t.inside_neighbors, key.data(), reinterpret_cast<void*>(std::uintptr_t{0x020000000002}));

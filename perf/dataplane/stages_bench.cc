@@ -86,7 +86,7 @@ bool classify_lookup(std::span<rte_mbuf*> burst, Routed* out) {
     if (dp::is_inside_address(gw, ip.family, ip.dst) || (ip.family == 6 && ip.dst[0] == 0xff)) continue;
     if (ip.len > gw.mtu) continue;
     std::uint32_t peer = 0;
-    if (!t.lookup(ip.family, ip.dst, peer) || peer >= dp::kMaxPeers) continue;
+    if (!t.lookup(ip.family, ip.dst, peer) || peer >= t.peer_capacity) continue;
     const dp::PeerSlot& slot = t.peers[peer];
     noise::Keypair* kp = slot.send_keypair.load(std::memory_order_acquire);
     const dp::PeerRoute* route = slot.route.load(std::memory_order_acquire);
@@ -333,7 +333,7 @@ void add_decrypt(const Frames& fr, const std::vector<std::string>& engines) {
                                    rte_cpu_to_be_16(r->endpoint.port) == src_port_be &&
                                    std::memcmp(r->endpoint.addr.bytes.data(), frame + kEthLen + 12, 4) == 0;
                  const dp::InnerIp inner = dp::parse_inner_ip(data, len);
-                 std::uint32_t src_peer = dp::kMaxPeers;
+                 std::uint32_t src_peer = dp::kNoPeer;
                  if (!same || inner.family == 0 || !t.lookup(inner.family, inner.src, src_peer) || src_peer != peer) {
                    continue;
                  }

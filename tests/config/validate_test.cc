@@ -43,6 +43,13 @@ TEST(Validate, MinimalAndSampleAreValid) {
   EXPECT_EQ(c->interface.private_key_file, "wggate.key");
 }
 
+TEST(Validate, MorePeersThanMaxPeers) {
+  // kMinimal has one [Peer]; a second makes two, more than MaxPeers = 1 (line 5).
+  expect_error(with_gateway_line("MaxPeers = 1") + "[Peer]\nPublicKey = {pub2}\n", 5,
+               "2 peers are configured, more than MaxPeers 1");
+  EXPECT_EQ(config_error_of(with_gateway_line("MaxPeers = 2") + "[Peer]\nPublicKey = {pub2}\n"), "");
+}
+
 TEST(Validate, DuplicatePeerNamesBothLines) {
   expect_error(std::string(kMinimal) + "[Peer]\nPublicKey = {pub1}\n", 14,
                "duplicate peer: this PublicKey is already used at line 11 (the [Peer] at line 10)");

@@ -17,6 +17,8 @@ class MetricsTest : public ::testing::Test {
   MetricsTest() {
     tables_.workers = workers_.get();
     tables_.worker_count = kWorkers;
+    tables_.peer_capacity = 16;
+    for (unsigned w = 0; w <= kWorkers; ++w) (*workers_)[w].peers = std::make_unique<dp::PeerActivity[]>(16);
     metrics_ = std::make_unique<Metrics>(Metrics::Sources{"wg-test", "PUBKEY=", &tables_, kWorkers, &control_,
                                                           "auto: <=128 B simd, ...", 2'000'000'000, nullptr, {},
                                                           {{"seal", "small", "simd"}, {"open", "large", "ipsec-mb"}}});
@@ -159,6 +161,21 @@ TEST_F(MetricsTest, PeerBytesSumOverWorkers) {
   const std::string text = scrape();
   EXPECT_TRUE(has_line(text, R"(wireguard_peer_transmit_bytes_total{device="wg-test",public_key="PEERPUB="} 1056)"))
       << text;
+}
+
+// PeerMetrics = off: no per-peer series at all (Prometheus cardinality), the device's own stay.
+TEST_F(MetricsTest, PerPeerSeriesCanBeLeftOut) {
+  Metrics quiet(Metrics::Sources{"wg-test", "PUBKEY=", &tables_, kWorkers, &control_, "", 2'000'000'000, nullptr,
+                                 {}, {}, /*per_peer=*/false});
+  quiet.set_peers({{7, "PEERPUB=", "192.0.2.1:51820", "10.62.0.0/24", 1700000000}});
+  metrics_->set_peers({{7, "PEERPUB=", "192.0.2.1:51820", "10.62.0.0/24", 1700000000}});
+  const std::string off = prometheus::TextSerializer().Serialize(quiet.Collect());
+  const std::string on = scrape();
+  EXPECT_NE(on.find("wireguard_peer_"), std::string::npos) << on;
+  EXPECT_EQ(off.find("wireguard_peer_"), std::string::npos) << off;
+  EXPECT_EQ(off.find("PEERPUB="), std::string::npos) << off;
+  EXPECT_TRUE(has_line(off, R"(wireguard_device_info{device="wg-test",public_key="PUBKEY="} 1)")) << off;
+  EXPECT_NE(off.find("wggate_drops_total"), std::string::npos);
 }
 
 }  // namespace

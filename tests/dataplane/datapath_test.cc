@@ -109,7 +109,7 @@ struct Gateway {
     ours.remote_index = 0x5678;
     theirs.local_index = 0x5678;
     theirs.remote_index = 0x1234;
-    t.by_index[ours.local_index & (kIndexSlots - 1)].store(&ours);
+    t.by_index[t.index_slot(ours.local_index)].store(&ours);
     t.peers[0].send_keypair.store(&ours);
     // Inside host 10.61.0.2 / fd00:61::2 is known.
     for (const char* host : {"10.61.0.2", "fd00:61::2"}) {
@@ -763,8 +763,9 @@ TEST(Datapath, PollOnceCountsWhatEachPortReceivesAndSends) {
 TEST(Datapath, HandshakeRepliesMustNameALiveIndexOfOurs) {
   Gateway g("hsr");
   Tables& t = *g.owner->tables;
-  const std::uint32_t live = (0x2a5u << kIndexSlotBits) | 0x77;  // handed out by control, not yet released
-  t.live_index[live & (kIndexSlots - 1)].store(live);
+  const std::uint32_t slots = t.index_mask + 1;
+  const std::uint32_t live = 0x2a5u * slots | 0x77;  // handed out by control, not yet released
+  t.live_index[t.index_slot(live)].store(live);
   const std::uint32_t peers_own = 0xc0ffee01;  // the responder's sender index: nothing of ours
   ASSERT_FALSE(t.is_live_index(peers_own));
   auto response = [](std::uint32_t sender, std::uint32_t receiver) {
@@ -783,7 +784,7 @@ TEST(Datapath, HandshakeRepliesMustNameALiveIndexOfOurs) {
   EXPECT_EQ(outcome(g, true, cookie_reply(live)), handed(Counter::to_control_handshake_known));
   EXPECT_EQ(outcome(g, true, response(live, peers_own)), dropped(Counter::drop_reply_unknown_index))
       << "our index in the sender field names nothing of ours";
-  EXPECT_EQ(outcome(g, true, response(peers_own, live ^ (1u << kIndexSlotBits))),
+  EXPECT_EQ(outcome(g, true, response(peers_own, live ^ slots)),
             dropped(Counter::drop_reply_unknown_index))
       << "same slot, another index (a released one, or a guess)";
   EXPECT_EQ(outcome(g, true, cookie_reply(live + 1)), dropped(Counter::drop_reply_unknown_index));
@@ -793,7 +794,7 @@ TEST(Datapath, HandshakeRepliesMustNameALiveIndexOfOurs) {
   const auto initiation = message(1, sizeof(noise::MessageInitiation));
   EXPECT_EQ(outcome(g, true, udp_frame(initiation)), handed(Counter::to_control_handshake));
   const std::uint64_t fp = endpoint_fingerprint(4, v4("172.31.61.2").bytes.data(), rte_cpu_to_be_16(51820));
-  t.known_endpoints[fp & (kEndpointSlots - 1)].store(fp);
+  t.known_endpoints[fp & t.endpoint_mask].store(fp);
   EXPECT_EQ(outcome(g, true, udp_frame(initiation)), handed(Counter::to_control_handshake_known));
   EXPECT_EQ(outcome(g, true, udp_frame(initiation, "172.31.61.1:51820", "172.31.61.2", 51821)),
             handed(Counter::to_control_handshake))

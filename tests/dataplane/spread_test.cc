@@ -111,7 +111,7 @@ struct Fleet {
     ours.remote_index = 0x5678;
     theirs.local_index = 0x5678;
     theirs.remote_index = 0x1234;
-    t.by_index[ours.local_index & (kIndexSlots - 1)].store(&ours);
+    t.by_index[t.index_slot(ours.local_index)].store(&ours);
     t.peers[0].send_keypair.store(&ours);
     const auto key = neighbor_key(v4("10.61.0.2"));
     rte_hash_add_key_data(t.inside_neighbors, key.data(), reinterpret_cast<void*>(kHostMacWord));
