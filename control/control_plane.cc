@@ -347,7 +347,13 @@ void ControlPlane::tick(MonoTime now) {
     // A worker's request means "no usable session for a packet"; it may be stale by now (a responder's
     // keypair confirmed meanwhile), so it counts only while there is still no session.
     const bool worker_wants = slot.handshake_wanted.exchange(false, std::memory_order_acq_rel);
-    const bool no_session = cur == nullptr && (worker_wants || staging_.count(p.id) > 0);
+    // As responders we just answered an initiation: the initiator's first packet confirms that keypair
+    // within moments, so no initiation of ours for REKEY_TIMEOUT (the kernel counts the response as the
+    // last handshake message sent). Without this, a reply racing the confirmation starts a handshake the
+    // peer must answer, for every peer that came up by initiating.
+    const noise::Keypair* next = p.keypairs.next();
+    const bool awaiting_confirmation = next != nullptr && !next->i_am_initiator && now - next->created < noise::kRekeyTimeout;
+    const bool no_session = cur == nullptr && !awaiting_confirmation && (worker_wants || staging_.count(p.id) > 0);
     if ((no_session || rekey) && !p.timers.handshake_in_progress()) p.timers.on_want_handshake(now);
     const noise::TimerActions a = p.timers.poll(now);
     if (a.zero_keys) {

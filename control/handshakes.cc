@@ -88,10 +88,13 @@ bool ControlPlane::handle_handshake(rte_mbuf* m, MonoTime now) {
     p->handshake_index = peers_.allocate_index(*p);
     noise::MessageResponse resp;
     if (noise::create_response(p->handshake, p->handshake_index, resp) != noise::HandshakeResult::kOk) return true;
-    send_handshake_message(*p, {reinterpret_cast<std::uint8_t*>(&resp), sizeof(resp)}, now);
+    // The keypair is published before the response leaves: the initiator may send its first data packet
+    // the moment the response arrives (a LAN peer answers in tens of microseconds), and a worker must
+    // already find the keypair by its index, or that packet is lost as unknown.
     noise::KeypairPtr kp = noise::begin_session(p->handshake, now);
     p->handshake_index = 0;  // the index now belongs to the keypair
     session_ready(*p, std::move(kp), now);
+    send_handshake_message(*p, {reinterpret_cast<std::uint8_t*>(&resp), sizeof(resp)}, now);
     return true;
   }
   if (cls == noise::MessageClass::kResponse) {
