@@ -21,6 +21,8 @@ namespace wg::ctl {
 // X(name, help): exported as wggate_<name>_total.
 #define WG_CTL_COUNTERS(X)                                                                          \
   X(handshakes_initiated, "handshake initiations sent by this gateway (first tries and retries)") \
+  X(timer_evaluations, "peers the control thread looked at for timers (traffic, deadlines, changes, sweep)") \
+  X(timer_evaluations_deferred, "peers left for the next tick: a tick evaluates at most 4096")              \
   X(cookie_replies_sent, "cookie replies sent to sources that must prove their address first")    \
   X(cookie_replies_received, "cookie replies accepted from peers (the next try carries mac2)")    \
   X(under_load_entered, "times the control thread entered the under-load state")                  \
@@ -83,6 +85,7 @@ inline constexpr const char* kCtlDropNames[] = {
 #define WG_CTL_GAUGES(X)                                                                                 \
   X(peers, "peers configured")                                                                           \
   X(peer_capacity, "peers the tables are sized for ([Gateway] MaxPeers, or twice the file's, at least 1024)") \
+  X(timer_wheel_entries, "peers with a timer deadline on the control thread's wheel")                   \
   X(staged_packets, "inner packets staged for peers waiting for a handshake, all peers together")       \
   X(staging_budget, "the most packets staged for all peers together (a share of the mbuf pool)")        \
   X(held_packets, "decrypted packets held while control resolves their inside host")                    \
@@ -178,7 +181,7 @@ class ControlCounters {
     return loop_stalls_[bucket].load(std::memory_order_relaxed);
   }
   // Writers: control thread only.
-  void add(CtlCounter c) { values_[static_cast<std::size_t>(c)].fetch_add(1, std::memory_order_relaxed); }
+  void add(CtlCounter c, std::uint64_t n = 1) { values_[static_cast<std::size_t>(c)].fetch_add(n, std::memory_order_relaxed); }
   // For a count kept elsewhere by the control thread (a table's own refusal count).
   void set_count(CtlCounter c, std::uint64_t v) { values_[static_cast<std::size_t>(c)].store(v, std::memory_order_relaxed); }
   void add_completed(HandshakeRole r) {

@@ -58,8 +58,12 @@ ControlPlane::ControlPlane(const config::Config& cfg, dp::Tables& tables, dp::Lp
       peers_(identity_, tables.peer_capacity, tables.index_mask + 1),
       allowed_ips_(tables, lpm, [this] { synchronize(); }),
       routes_(tables.peer_capacity),
+      wheel_(tables.peer_capacity, mono_now()),
+      pending_mark_(tables.peer_capacity, 0),
+      evaluated_(tables.peer_capacity, 0),
+      facts_mark_(tables.peer_capacity, 0),
       staging_(tables.peer_capacity, dp::kStagingBudget, [](rte_mbuf* m) { rte_pktmbuf_free(m); }),
-      uapi_(&counters_) {
+      uapi_(&counters_, UapiServer::request_limit_for(tables.peer_capacity)) {
   identity_.set(*cfg.interface.private_key);
   gate_.init(identity_.public_key);
   peers_.publish_indexes_to(tables_.live_index.get());
@@ -100,7 +104,7 @@ absl::Status ControlPlane::init() {
       cfg_.gateway.name, crypto::to_base64(identity_.public_key), &tables_, workers_, &counters_,
       std::string(own_ctx_.engine->description()), tsc_hz_, pool_,
       {{gw_.inside_port, "inside"}, {gw_.outside_port, "outside"}}, std::move(engine_classes),
-      cfg_.gateway.peer_metrics});
+      cfg_.gateway.peer_metrics, tables_.peer_capacity});
   refresh_metrics();
   auto exposer = start_exposer(cfg_.gateway.metrics_address.to_string(), metrics_);
   if (!exposer.ok()) {
@@ -111,7 +115,7 @@ absl::Status ControlPlane::init() {
   memory_metrics_ = std::make_shared<MemoryMetrics>();
   exposer_->RegisterCollectable(memory_metrics_);
   return uapi_.listen(
-      cfg_.gateway.name, [this] { return uapi_get(); },
+      cfg_.gateway.name, [this](std::string& out, std::size_t& cursor) { return uapi_get(out, cursor); },
       [this](std::string_view body) {
         absl::StatusOr<DeviceChange> change = parse_uapi_set(body);
         absl::Status s = change.ok() ? apply_change(*change) : change.status();
@@ -120,11 +124,21 @@ absl::Status ControlPlane::init() {
       });
 }
 
-std::string ControlPlane::uapi_get() const {
-  std::string out = absl::StrCat("private_key=", crypto::to_hex(identity_.private_key.span()), "\n",
-                                 "listen_port=", listen_port(), "\n");
-  if (fwmark_ != 0) absl::StrAppend(&out, "fwmark=", fwmark_, "\n");
-  for (const Peer* pp : peers_.all()) {
+bool ControlPlane::uapi_get(std::string& out, std::size_t& cursor) {
+  // cursor 0: the device lines; then 1 + the position in the peer table's order. Peers added meanwhile are
+  // appended to the order and included; removed ones leave holes, skipped. Only a compaction moves
+  // positions: then the answer starts over (a dump consistent with one table, as netlink's is).
+  if (cursor == 0 || uapi_get_generation_ != peers_.order_generation()) {
+    out = absl::StrCat("private_key=", crypto::to_hex(identity_.private_key.span()), "\n",
+                       "listen_port=", listen_port(), "\n");
+    if (fwmark_ != 0) absl::StrAppend(&out, "fwmark=", fwmark_, "\n");
+    uapi_get_generation_ = peers_.order_generation();
+    cursor = 1;
+  }
+  const std::size_t end = std::min(peers_.order_slots(), cursor - 1 + kUapiPeersPerPass);
+  for (std::size_t i = cursor - 1; i < end; ++i) {
+    const Peer* pp = peers_.at_order(i);
+    if (pp == nullptr) continue;
     const Peer& p = *pp;
     const std::uint64_t tx = tables_.sum_workers([&](const dp::WorkerShared& w) { return w.peers[p.id].tx_bytes; });
     const std::uint64_t rx = tables_.sum_workers([&](const dp::WorkerShared& w) { return w.peers[p.id].rx_bytes; });
@@ -137,26 +151,42 @@ std::string ControlPlane::uapi_get() const {
                     "persistent_keepalive_interval=", p.persistent_keepalive, "\n");
     for (const net::Prefix& a : p.allowed_ips) absl::StrAppend(&out, "allowed_ip=", a.to_string(), "\n");
   }
-  return out;
+  cursor = end + 1;
+  return end == peers_.order_slots();
 }
 
 void ControlPlane::refresh_metrics() {
   if (!metrics_) return;  // start-up applies the config before the exporter exists
   counters_.set(CtlGauge::peers, static_cast<double>(peers_.size()));
   counters_.set(CtlGauge::peer_capacity, static_cast<double>(peers_.capacity()));
-  if (!cfg_.gateway.peer_metrics) return;  // nothing reads the snapshot but the per-peer series and telemetry
-  std::vector<Metrics::PeerFacts> facts;
-  for (const Peer* pp : peers_.all()) {
+  publish_peer_facts();
+}
+
+void ControlPlane::publish_peer_facts() {
+  // Only what changed (touched peers: handshakes, endpoints, settings; removed ones), at most
+  // kFactsPerPass at a time, so that 100,000 peers never cost the loop a long pass.
+  if (!metrics_ || !cfg_.gateway.peer_metrics || facts_dirty_.empty()) return;
+  const std::size_t n = std::min(facts_dirty_.size(), kFactsPerPass);
+  std::vector<Metrics::PeerFacts> changed;
+  std::vector<std::uint32_t> removed;
+  for (std::size_t i = facts_dirty_.size() - n; i < facts_dirty_.size(); ++i) {
+    const Peer* pp = peers_.get(facts_dirty_[i]);
+    if (pp == nullptr) {
+      removed.push_back(facts_dirty_[i]);
+      continue;
+    }
     Metrics::PeerFacts f;
     f.id = pp->id;
     f.public_key = crypto::to_base64(pp->public_key);
     if (pp->endpoint) f.endpoint = pp->endpoint->to_string();
     for (const net::Prefix& a : pp->allowed_ips) absl::StrAppend(&f.allowed_ips, f.allowed_ips.empty() ? "" : ",", a.to_string());
     f.last_handshake = pp->last_handshake_unix;
-    facts.push_back(std::move(f));
+    changed.push_back(std::move(f));
   }
-  // A scrape holding the snapshot's mutex must not hold the loop: if it is busy, the next second's try wins.
-  metrics_->try_set_peers(facts);
+  // A scrape holding the snapshot's mutex must not hold the loop: if it is busy, the next pass tries again.
+  if (!metrics_->try_update_peers(changed, removed)) return;
+  for (std::size_t i = facts_dirty_.size() - n; i < facts_dirty_.size(); ++i) facts_mark_[facts_dirty_[i]] = 0;
+  facts_dirty_.resize(facts_dirty_.size() - n);
 }
 
 MonoTime ControlPlane::tsc_to_mono(std::uint64_t tsc) const {
@@ -252,6 +282,7 @@ bool ControlPlane::drain_events() {
         if (kp != nullptr && p->keypairs.received_with(kp, retired)) {
           // The responder's keypair is confirmed: it becomes the send keypair.
           p->timers.on_handshake_complete(now);
+          touch(*p);
           publish_keypairs(*p, std::move(retired));
           flush_staged(*p, now);
         }
@@ -267,6 +298,7 @@ bool ControlPlane::drain_events() {
           log_event("peer %u: endpoint is now %s (roaming)", p->id, ep.to_string().c_str());
           p->endpoint = ep;
           publish_route(*p);
+          touch(*p);
           resolve(gw_.outside_port, next_hop_for(ep), now, true);
         }
         break;
@@ -318,51 +350,126 @@ void ControlPlane::tick(MonoTime now) {
     expire_held(now);
     refresh_metrics();
     next_expire_ = now + 1s;
+  } else {
+    publish_peer_facts();  // a backlog (start-up, a large change) drains a slice per tick
   }
   counters_.set(CtlGauge::staged_packets, static_cast<double>(staging_.total()));
   counters_.set_count(CtlCounter::log_lines_dropped, log_lines_dropped());
   counters_.set(CtlGauge::staging_budget, static_cast<double>(staging_.budget()));
   counters_.set(CtlGauge::held_packets, static_cast<double>(held_count_));
   counters_.set(CtlGauge::held_budget, dp::kHeldBudget);
-  for (Peer* pp : peers_.all()) {
-    Peer& p = *pp;
-    const std::uint64_t tx_before = p.seen_tx_data, rx_before = p.seen_rx_data;
-    fold_activity(p);
-    dp::PeerSlot& slot = tables_.peers[p.id];
-    // Expired keypairs (REJECT_AFTER_TIME, or counters exhausted) are withdrawn, for sending and receiving:
-    // workers then stage and ask for a new handshake.
-    auto expired = p.keypairs.drop_if([now](const noise::Keypair& k) {
-      return noise::keypair_expired(k.created, k.sending_counter.load(std::memory_order_relaxed), now);
-    });
-    if (!expired.empty()) publish_keypairs(p, std::move(expired));
-    noise::Keypair* cur = p.keypairs.current();
-    // Rekey rules (6.2, 6.3), checked here rather than per packet in the workers.
-    bool rekey = false;
-    if (cur != nullptr) {
-      rekey = (p.seen_tx_data != tx_before &&
-               noise::should_rekey_on_send(cur->i_am_initiator, cur->created,
-                                           cur->sending_counter.load(std::memory_order_relaxed), now, rekey_after_)) ||
-              (p.seen_rx_data != rx_before && noise::should_rekey_on_receive(cur->i_am_initiator, cur->created, now));
+  // Which peers to look at (never the whole table): those the workers saw traffic for since the last tick
+  // (and the last tick's, whose final records may have landed just after it folded them), those due on the
+  // wheel, those control itself touched, and a slice of the backstop sweep.
+  std::vector<std::uint32_t>& work = work_;
+  work.clear();
+  work.swap(pending_);  // pending_ takes work_'s old buffer: no allocation once warm
+  work.insert(work.end(), last_noticed_.begin(), last_noticed_.end());
+  last_noticed_.clear();
+  for (std::uint16_t w = 0; w <= workers_; ++w) {
+    dp::WorkerShared& ws = (*tables_.workers)[w];
+    ws.activity_epoch.fetch_add(1, std::memory_order_acq_rel);  // from here on, activity is noticed anew
+    std::uint32_t ids[256];
+    unsigned n;
+    while ((n = rte_ring_sc_dequeue_burst_elem(ws.activity, ids, sizeof(ids[0]), 256, nullptr)) > 0) {
+      last_noticed_.insert(last_noticed_.end(), ids, ids + n);
     }
-    // A worker's request means "no usable session for a packet"; it may be stale by now (a responder's
-    // keypair confirmed meanwhile), so it counts only while there is still no session.
-    const bool worker_wants = slot.handshake_wanted.exchange(false, std::memory_order_acq_rel);
-    // As responders we just answered an initiation: the initiator's first packet confirms that keypair
-    // within moments, so no initiation of ours for REKEY_TIMEOUT (the kernel counts the response as the
-    // last handshake message sent). Without this, a reply racing the confirmation starts a handshake the
-    // peer must answer, for every peer that came up by initiating.
-    const noise::Keypair* next = p.keypairs.next();
-    const bool awaiting_confirmation = next != nullptr && !next->i_am_initiator && now - next->created < noise::kRekeyTimeout;
-    const bool no_session = cur == nullptr && !awaiting_confirmation && (worker_wants || staging_.count(p.id) > 0);
-    if ((no_session || rekey) && !p.timers.handshake_in_progress()) p.timers.on_want_handshake(now);
-    const noise::TimerActions a = p.timers.poll(now);
-    if (a.zero_keys) {
-      publish_keypairs(p, p.keypairs.clear());
-      p.handshake.clear();
+  }
+  work.insert(work.end(), last_noticed_.begin(), last_noticed_.end());
+  wheel_.advance(now, work);
+  for (std::uint32_t i = 0; i < kSweepPerTick && peers_.capacity() > 0; ++i) {
+    work.push_back(sweep_next_);
+    sweep_next_ = sweep_next_ + 1 == peers_.capacity() ? 0 : sweep_next_ + 1;
+  }
+  // Marked pending while evaluated, so that what an evaluation touches of its own peer (sending an
+  // initiation, a keepalive) does not queue it again: its wake time is computed after its actions.
+  for (const std::uint32_t id : work) pending_mark_[id] = 1;
+  // A bounded tick: what exceeds kEvaluationsPerTick waits for the next one, still marked (start-up with
+  // 100,000 peers touched, a large change): at most a few ticks late, never a long pass.
+  if (work.size() > kEvaluationsPerTick) {
+    pending_.insert(pending_.end(), work.begin() + kEvaluationsPerTick, work.end());
+    work.resize(kEvaluationsPerTick);
+    counters_.add(CtlCounter::timer_evaluations_deferred, pending_.size());
+  }
+  std::size_t evaluations = 0;
+  for (const std::uint32_t id : work) {
+    if (evaluated_[id]) continue;  // one evaluation per peer per tick
+    evaluated_[id] = 1;
+    if (Peer* p = peers_.get(id)) {
+      evaluate(*p, now);
+      ++evaluations;
     }
-    if (a.give_up) drop_staged(p, CtlDrop::staging_gave_up);
-    if (a.send_initiation) send_initiation(p, now);
-    if (a.send_keepalive || a.send_persistent_keepalive) send_transport(p, {}, now);
+  }
+  for (const std::uint32_t id : work) evaluated_[id] = pending_mark_[id] = 0;
+  for (const std::uint32_t id : pending_) pending_mark_[id] = 1;  // deferred ones (and ids in both lists)
+  counters_.set(CtlGauge::timer_wheel_entries, static_cast<double>(wheel_.size()));
+  counters_.add(CtlCounter::timer_evaluations, evaluations);
+}
+
+void ControlPlane::touch(Peer& p) {
+  facts_changed(p.id);
+  if (pending_mark_[p.id]) return;
+  pending_mark_[p.id] = true;
+  pending_.push_back(p.id);
+}
+
+void ControlPlane::facts_changed(std::uint32_t id) {
+  if (facts_mark_[id]) return;
+  facts_mark_[id] = 1;
+  facts_dirty_.push_back(id);
+}
+
+void ControlPlane::evaluate(Peer& p, MonoTime now) {
+  const std::uint64_t tx_before = p.seen_tx_data, rx_before = p.seen_rx_data;
+  fold_activity(p);
+  dp::PeerSlot& slot = tables_.peers[p.id];
+  // Expired keypairs (REJECT_AFTER_TIME, or counters exhausted) are withdrawn, for sending and receiving:
+  // workers then stage and ask for a new handshake.
+  auto expired = p.keypairs.drop_if([now](const noise::Keypair& k) {
+    return noise::keypair_expired(k.created, k.sending_counter.load(std::memory_order_relaxed), now);
+  });
+  if (!expired.empty()) publish_keypairs(p, std::move(expired));
+  noise::Keypair* cur = p.keypairs.current();
+  // Rekey rules (6.2, 6.3), checked here rather than per packet in the workers.
+  bool rekey = false;
+  if (cur != nullptr) {
+    rekey = (p.seen_tx_data != tx_before &&
+             noise::should_rekey_on_send(cur->i_am_initiator, cur->created,
+                                         cur->sending_counter.load(std::memory_order_relaxed), now, rekey_after_)) ||
+            (p.seen_rx_data != rx_before && noise::should_rekey_on_receive(cur->i_am_initiator, cur->created, now));
+  }
+  // A worker's request means "no usable session for a packet"; it may be stale by now (a responder's
+  // keypair confirmed meanwhile), so it counts only while there is still no session.
+  const bool worker_wants = slot.handshake_wanted.exchange(false, std::memory_order_acq_rel);
+  // As responders we just answered an initiation: the initiator's first packet confirms that keypair
+  // within moments, so no initiation of ours for REKEY_TIMEOUT (the kernel counts the response as the
+  // last handshake message sent). Without this, a reply racing the confirmation starts a handshake the
+  // peer must answer, for every peer that came up by initiating.
+  const noise::Keypair* next = p.keypairs.next();
+  const bool awaiting_confirmation = next != nullptr && !next->i_am_initiator && now - next->created < noise::kRekeyTimeout;
+  const bool wanted = worker_wants || staging_.count(p.id) > 0;
+  const bool no_session = cur == nullptr && !awaiting_confirmation && wanted;
+  if ((no_session || rekey) && !p.timers.handshake_in_progress()) p.timers.on_want_handshake(now);
+  const noise::TimerActions a = p.timers.poll(now);
+  if (a.zero_keys) {
+    publish_keypairs(p, p.keypairs.clear());
+    p.handshake.clear();
+  }
+  if (a.give_up) drop_staged(p, CtlDrop::staging_gave_up);
+  if (a.send_initiation) send_initiation(p, now);
+  if (a.send_keepalive || a.send_persistent_keepalive) send_transport(p, {}, now);
+
+  // When to look again unless traffic or control says so first: the timers' next deadline, the expiry of
+  // every keypair, and the end of a responder's wait for confirmation while packets wait on it.
+  MonoTime wake = p.timers.next_deadline(now);
+  for (const noise::Keypair* k : {p.keypairs.current(), p.keypairs.previous(), p.keypairs.next()}) {
+    if (k != nullptr) wake = std::min(wake, k->created + noise::kRejectAfterTime);
+  }
+  if (awaiting_confirmation && wanted) wake = std::min(wake, next->created + noise::kRekeyTimeout);
+  if (wake == noise::kNever) {
+    wheel_.cancel(p.id);
+  } else {
+    wheel_.schedule(p.id, wake);
   }
 }
 

@@ -7,8 +7,10 @@
 //      (local.cc), packets over the MTU (ICMP too-big), packets for peers without a session (staged)
 //   3. awaiting_neighbor and the events ring: held packets, keypair confirmations, roaming
 //   4. UAPI requests that the UAPI thread has read (uapi.h): applied here, answered there
-//   5. every tick: fold worker activity into each peer's PeerTimers, honour handshake requests, and act on
-//      what the timers say (initiate, retry, give up, keepalive, expire and zero keys)
+//   5. every tick: the peers the workers noticed traffic for, those due on the timer wheel, those control
+//      touched, and a slice of the backstop sweep (never the whole table): fold their worker activity into
+//      PeerTimers, honour handshake requests, act on what the timers say (initiate, retry, give up,
+//      keepalive, expire and zero keys), and schedule the next look on the wheel
 // Nothing in a pass waits on a peer, a host or a local client: every queue it keeps is bounded and counted
 // (control_counters.h), and the longest gap between two passes is exported.
 // Everything workers read is published through publisher.cc (release stores + QSBR before freeing).
@@ -34,6 +36,7 @@
 #include "control/metrics.h"
 #include "control/neighbors.h"
 #include "control/staging.h"
+#include "control/timer_wheel.h"
 #include "control/uapi.h"
 #include "dataplane/packet.h"
 #include "dataplane/tables.h"
@@ -67,7 +70,14 @@ class ControlPlane {
   bool drain_handoffs(MonoTime now);
   bool drain_events();
   bool drain_awaiting_neighbor();
+  // Every tick: looks at the peers that had traffic, are due on the wheel or were touched (never the whole
+  // table), and a slice of the backstop sweep.
   void tick(MonoTime now);
+  // Folds the peer's worker records into its timers, applies the rekey rules, acts on what is due, and
+  // schedules the next look on the wheel.
+  void evaluate(Peer& p, MonoTime now);
+  // Control changed something the peer's timers or keypairs depend on: evaluate it at the next tick.
+  void touch(Peer& p);
   void fold_activity(Peer& p);
   MonoTime tsc_to_mono(std::uint64_t tsc) const;
   void send_frame(std::uint16_t port, std::span<const std::uint8_t> frame);
@@ -118,10 +128,18 @@ class ControlPlane {
   void reload_config();
   std::uint16_t listen_port() const { return tables_.listen_port.load(std::memory_order_relaxed); }
 
-  // The UAPI get=1 answer (control_plane.cc): device, then every peer with live transfer counters.
-  std::string uapi_get() const;
-  // Replaces the metrics' peer snapshot (once a second and after handshakes).
+  // The UAPI get=1 answer (control_plane.cc): device, then every peer with live transfer counters; a piece
+  // of at most kUapiPeersPerPass peers per call (UapiServer::GetHandler).
+  static constexpr std::size_t kUapiPeersPerPass = 1000;
+  bool uapi_get(std::string& out, std::size_t& cursor);
+  std::uint64_t uapi_get_generation_ = 0;
+  // The control gauges (once a second) and publish_peer_facts().
   void refresh_metrics();
+  // The peers whose facts (key, endpoint, allowed IPs, last handshake) changed, to the metrics' snapshot: at
+  // most kFactsPerPass a call.
+  void publish_peer_facts();
+  void facts_changed(std::uint32_t id);
+  static constexpr std::size_t kFactsPerPass = 2000;
 
   // publisher.cc
   // Publishes p's live keypairs, unlinks `retired`, waits one grace period and frees them.
@@ -164,6 +182,17 @@ class ControlPlane {
   RouteTable allowed_ips_;
   std::deque<Retired> retiring_;
   std::vector<std::unique_ptr<dp::PeerRoute>> routes_;  // current route per peer id (owned)
+  // When to look at each peer next (timer_wheel.h); the peers to evaluate at the next tick, and per-id marks
+  // that keep each in a tick's work list once. The sweep walks every id, kSweepPerTick a tick (a full turn in
+  // capacity / 25600 s): a backstop for anything that changed a peer without touching it.
+  static constexpr std::uint32_t kSweepPerTick = 256;
+  static constexpr std::size_t kEvaluationsPerTick = 4096;
+  TimerWheel wheel_;
+  std::vector<std::uint32_t> pending_, work_, last_noticed_;
+  std::vector<std::uint8_t> pending_mark_, evaluated_;
+  std::vector<std::uint32_t> facts_dirty_;  // publish_peer_facts' backlog, once each (facts_mark_)
+  std::vector<std::uint8_t> facts_mark_;
+  std::uint32_t sweep_next_ = 0;
   std::uint32_t fwmark_ = 0;  // accepted and reported for `wg`; a DPDK port has no socket to mark
 
   // Bounded, aged, believing only answers to our own requests (neighbors.h). The inside one is published to

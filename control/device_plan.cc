@@ -1,6 +1,7 @@
 #include "control/device_plan.h"
 
 #include <algorithm>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 
@@ -88,12 +89,11 @@ absl::StatusOr<DevicePlan> plan_change(const DeviceChange& c, std::span<const Pe
     return absl::InvalidArgumentError(
         absl::StrCat("too many AllowedIPs: at most ", limits.max_routes_per_family, " per family"));
   }
+  std::set<crypto::PublicKey> listed;  // a key named twice is created once (a set: 100,000 names stay cheap)
   for (const crypto::PublicKey& key : named) {
     const DevicePlan::Peer& w = work.at(key);
     const bool make = w.present && (!w.live || w.drop);
-    if (make && std::find(plan.created.begin(), plan.created.end(), key) == plan.created.end()) {
-      plan.created.push_back(key);
-    }
+    if (make && listed.insert(key).second) plan.created.push_back(key);
   }
   return plan;
 }

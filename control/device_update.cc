@@ -12,8 +12,10 @@
 #include <algorithm>
 #include <iterator>
 #include <map>
+#include <unordered_set>
 
 #include "absl/strings/str_cat.h"
+
 #include "control/control_plane.h"
 #include "control/device_plan.h"
 #include "control/log.h"
@@ -103,11 +105,12 @@ absl::Status ControlPlane::apply_change(const DeviceChange& c) {
     log_notice("private key replaced; public key is now %s", crypto::to_base64(identity_.public_key).c_str());
   }
   std::size_t updated = 0;
+  const std::unordered_set<const Peer*> is_created(created.begin(), created.end());  // not a scan per peer
   for (const auto& [key, pw] : plan.peers) {
     if (!pw.present) continue;
     const PeerSettings& w = pw.settings;
     Peer& p = *final_peer.at(key);
-    const bool is_new = std::find(created.begin(), created.end(), &p) != created.end();
+    const bool is_new = is_created.count(&p) != 0;
     bool changed = is_new;
     if (!(p.preshared_key == w.preshared_key)) {
       p.preshared_key = w.preshared_key;
@@ -130,6 +133,7 @@ absl::Status ControlPlane::apply_change(const DeviceChange& c) {
       changed = true;
     }
     updated += changed && !is_new;
+    if (changed) touch(p);
   }
 
   // 5. Removed peers, all behind one grace period (a bulk change must not hold the control thread, which
@@ -171,6 +175,8 @@ void ControlPlane::remove_peers(std::span<Peer* const> gone) {
     drop_staged(*p, CtlDrop::staging_peer_removed);
     for (std::uint16_t w = 0; w <= workers_; ++w) (*tables_.workers)[w].peers[p->id] = dp::PeerActivity{};
     tables_.peers[p->id].handshake_wanted.store(false, std::memory_order_relaxed);
+    wheel_.cancel(p->id);
+    facts_changed(p->id);  // gone from the metrics
     peers_.erase(*p);  // releases the peer's receiver indexes
   }
 }

@@ -80,6 +80,7 @@ bool ControlPlane::handle_handshake(rte_mbuf* m, MonoTime now) {
     log_event("initiation from %s accepted", v.src.to_string().c_str());
     Peer* p = peers_.peer_of(c.handshake);
     p->timers.on_any_authenticated_packet_received(now);
+    touch(*p);
     if (!p->endpoint || *p->endpoint != v.src) {
       p->endpoint = v.src;  // roaming: answer where it came from
       publish_route(*p);
@@ -110,6 +111,7 @@ bool ControlPlane::handle_handshake(rte_mbuf* m, MonoTime now) {
     log_event("response from %s accepted: session established", v.src.to_string().c_str());
     Peer* p = peers_.peer_of(c.handshake);
     p->timers.on_any_authenticated_packet_received(now);
+    touch(*p);
     if (!p->endpoint || *p->endpoint != v.src) {
       p->endpoint = v.src;
       publish_route(*p);
@@ -145,6 +147,7 @@ void ControlPlane::session_ready(Peer& p, noise::KeypairPtr kp, MonoTime now) {
   kp->reject_after_ticks = rte_rdtsc() + static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::seconds>(noise::kRejectAfterTime).count()) * tsc_hz_;
   p.timers.on_session_derived(now);
+  touch(p);
   p.last_handshake_unix = std::chrono::duration_cast<std::chrono::seconds>(
                               std::chrono::system_clock::now().time_since_epoch()).count();
   const bool initiator = kp->i_am_initiator;
@@ -176,6 +179,7 @@ void ControlPlane::send_initiation(Peer& p, MonoTime now) {
   log_event("peer %u: sending handshake initiation to %s", p.id, p.endpoint->to_string().c_str());
   const auto jitter = std::chrono::milliseconds(crypto::random_u32() % 334);
   p.timers.on_handshake_initiated(now, jitter);
+  touch(p);
   send_handshake_message(p, {reinterpret_cast<std::uint8_t*>(&msg), sizeof(msg)}, now);
 }
 
@@ -199,6 +203,7 @@ bool ControlPlane::transmit_handshake(Peer& p, std::span<const std::uint8_t> msg
     return false;
   }
   p.timers.on_any_authenticated_packet_sent(now);
+  touch(p);
   return true;
 }
 
@@ -242,6 +247,7 @@ void ControlPlane::send_transport(Peer& p, std::span<const std::uint8_t> inner, 
   own_ctx_.shared->peers[p.id].tx_bytes += len;  // control's own slot: it is the only writer
   p.timers.on_any_authenticated_packet_sent(now);
   if (!inner.empty()) p.timers.on_data_sent(now);
+  touch(p);
 }
 
 void ControlPlane::stage(rte_mbuf* m) {
@@ -263,6 +269,7 @@ void ControlPlane::stage(rte_mbuf* m) {
   }
   // A session but no route: the next hop's MAC was lost (it stopped answering); ask for it again.
   if (p->endpoint && routes_[p->id] == nullptr) resolve(gw_.outside_port, next_hop_for(*p->endpoint), mono_now(), true);
+  touch(*p);  // a packet waits: the peer wants a session
   switch (staging_.push(p->id, m)) {
     case StagingStore::Dropped::kNone: break;
     case StagingStore::Dropped::kPeerFull: counters_.add_drop(CtlDrop::staging_peer_full); break;

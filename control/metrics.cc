@@ -49,18 +49,51 @@ ClientMetric histogram(Labels labels, const dp::BatchHistogram& h) {
 
 }  // namespace
 
-Metrics::Metrics(Sources sources) : src_(std::move(sources)) {}
+Metrics::Metrics(Sources sources) : src_(std::move(sources)) {
+  if (src_.per_peer) {
+    by_id_.resize(src_.peer_capacity);
+    present_.resize(src_.peer_capacity, 0);
+  }
+}
 
 void Metrics::set_peers(std::vector<PeerFacts> peers) {
   std::lock_guard<std::mutex> lock(mu_);
-  peers_ = std::move(peers);
+  by_id_.clear();
+  present_.clear();
+  for (PeerFacts& f : peers) put(std::move(f));
 }
 
-bool Metrics::try_set_peers(std::vector<PeerFacts>& peers) {
+void Metrics::put(PeerFacts&& f) {
+  if (f.id >= by_id_.size()) {
+    by_id_.resize(f.id + 1);
+    present_.resize(f.id + 1, 0);
+  }
+  present_[f.id] = 1;
+  by_id_[f.id] = std::move(f);
+}
+
+bool Metrics::try_update_peers(std::vector<PeerFacts>& changed, const std::vector<std::uint32_t>& removed) {
   std::unique_lock<std::mutex> lock(mu_, std::try_to_lock);
   if (!lock.owns_lock()) return false;
-  peers_.swap(peers);
+  for (const std::uint32_t id : removed) {
+    if (id >= present_.size()) continue;
+    present_[id] = 0;
+    // Its strings freed now, not when the id is reused: moved out into a temporary that is destroyed (assigning
+    // an empty one would keep their buffers: libstdc++ copies a short string into the existing allocation).
+    PeerFacts gone = std::move(by_id_[id]);
+    by_id_[id] = PeerFacts{};
+  }
+  for (PeerFacts& f : changed) put(std::move(f));
   return true;
+}
+
+std::vector<Metrics::PeerFacts> Metrics::peers() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<PeerFacts> out;
+  for (std::size_t id = 0; id < by_id_.size(); ++id) {
+    if (present_[id]) out.push_back(by_id_[id]);
+  }
+  return out;
 }
 
 std::string Metrics::worker_label(unsigned w) const {
@@ -81,11 +114,7 @@ std::vector<MetricFamily> Metrics::Collect() const {
 }
 
 void Metrics::collect_peers(std::vector<MetricFamily>& out) const {
-  std::vector<PeerFacts> peers;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    peers = peers_;
-  }
+  const std::vector<PeerFacts> peers = this->peers();
   const std::string& dev = src_.device;
   out.push_back({"wireguard_device_info", "Device information", MetricType::Gauge,
                  {metric({{"device", dev}, {"public_key", src_.public_key}}, 1, MetricType::Gauge)}});

@@ -67,15 +67,21 @@ class Metrics : public prometheus::Collectable {
     };
     std::vector<EngineClass> engine_classes;  // one wggate_crypto_engine_info series each
     bool per_peer = true;  // the wireguard_peer_* families ([Gateway] PeerMetrics)
+    // Peer ids are below it: the snapshot is sized once, so peer churn never grows the heap (0: grown as ids
+    // come, for tests).
+    std::uint32_t peer_capacity = 0;
   };
 
   explicit Metrics(Sources sources);
+  // Replaces the whole snapshot.
   void set_peers(std::vector<PeerFacts> peers);
-  // For the control thread: never waits for a scrape in progress (a reader preempted while it holds the
-  // mutex would stall the loop); false when the mutex is busy, and `peers` is left as it was.
-  bool try_set_peers(std::vector<PeerFacts>& peers);
-  // A copy of the latest snapshot, for readers on other threads (DPDK telemetry, control/telemetry.cc).
-  std::vector<PeerFacts> peers() const { std::lock_guard<std::mutex> lock(mu_); return peers_; }
+  // For the control thread: the facts of the peers that changed and the ids of those removed, merged into
+  // the snapshot. Never waits for a scrape in progress (a reader preempted while it holds the mutex would
+  // stall the loop): false when the mutex is busy, and nothing changed.
+  bool try_update_peers(std::vector<PeerFacts>& changed, const std::vector<std::uint32_t>& removed);
+  // A copy of the latest snapshot, by peer id, for readers on other threads (DPDK telemetry,
+  // control/telemetry.cc) and the scrape.
+  std::vector<PeerFacts> peers() const;
   std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:
@@ -87,11 +93,13 @@ class Metrics : public prometheus::Collectable {
   void collect_control(std::vector<prometheus::MetricFamily>& out) const;
   void collect_resources(std::vector<prometheus::MetricFamily>& out) const;
   std::string worker_label(unsigned w) const;
+  void put(PeerFacts&& f);  // mu_ held
   std::uint64_t sum_counter(dp::Counter c) const;
 
   const Sources src_;
   mutable std::mutex mu_;
-  std::vector<PeerFacts> peers_;
+  std::vector<PeerFacts> by_id_;  // grown to the highest id seen
+  std::vector<std::uint8_t> present_;
 };
 
 // Starts the HTTP exposer; an error (not an exception) when the address cannot be bound.

@@ -41,6 +41,7 @@ void PeerTable::erase(Peer& p) {
     std::erase(order_, nullptr);
     for (std::size_t i = 0; i < order_.size(); ++i) order_[i]->order_pos = i;
     holes_ = 0;
+    ++order_generation_;
   }
   for (const std::uint32_t index : p.indexes) free_slot(index & index_mask_);
   by_id_[id].reset();

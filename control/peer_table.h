@@ -70,6 +70,11 @@ class PeerTable : public noise::PeerDirectory {
   // Live peers in the order they were added (as `wg show` lists them).
   auto all() const { return order_ | std::views::filter([](const Peer* p) { return p != nullptr; }); }
   std::size_t size() const { return by_key_.size(); }
+  // The order by position, for walks spread over several calls: positions are stable (an erased peer
+  // leaves a hole, nullptr) until a compaction, which bumps order_generation().
+  std::size_t order_slots() const { return order_.size(); }
+  const Peer* at_order(std::size_t i) const { return order_[i]; }
+  std::uint64_t order_generation() const { return order_generation_; }
   std::uint32_t capacity() const { return static_cast<std::uint32_t>(by_id_.size()); }
 
   noise::Handshake* find_by_static_key(const crypto::PublicKey& key) override;
@@ -93,6 +98,7 @@ class PeerTable : public noise::PeerDirectory {
   // majority, so iteration stays linear in the live count.
   std::vector<Peer*> order_;
   std::size_t holes_ = 0;
+  std::uint64_t order_generation_ = 0;
   // Free ids, oldest-freed first: a slot is reused as late as possible.
   std::deque<std::uint32_t> free_ids_;
   std::map<crypto::PublicKey, Peer*> by_key_;

@@ -100,7 +100,7 @@ void UapiServer::serve_loop() {
             if (!a) break;  // stopping
             c.out = std::move(*a);
             c.answered = true;
-          } else if (c.in.size() >= kMaxRequest) {  // too long: apply nothing
+          } else if (c.in.size() >= max_request_) {  // too long: apply nothing
             count(CtlCounter::uapi_too_large);
             c.out = absl::StrCat("errno=", -EIO, "\n\n");
             c.answered = true;
@@ -153,6 +153,7 @@ std::optional<std::string> UapiServer::ask_control(std::string request) {
 
 bool UapiServer::poll() {
   if (pending_answer_) return deliver();
+  if (get_body_) return continue_get();
   if (!has_request_.load(std::memory_order_acquire)) return false;
   std::string request;
   {
@@ -163,7 +164,21 @@ bool UapiServer::poll() {
     request = std::move(request_);
     has_request_.store(false, std::memory_order_relaxed);
   }
+  if (request.rfind("get=1\n", 0) == 0) {
+    get_body_.emplace();
+    get_cursor_ = 0;
+    return continue_get();
+  }
   pending_answer_ = answer(request);  // the handlers run here, on the control thread, without the mutex
+  count(CtlCounter::uapi_requests);
+  deliver();
+  return true;
+}
+
+bool UapiServer::continue_get() {
+  if (!get_(*get_body_, get_cursor_)) return true;  // more at the next pass
+  pending_answer_ = std::move(*get_body_) + "errno=0\n\n";
+  get_body_.reset();
   count(CtlCounter::uapi_requests);
   deliver();
   return true;
@@ -181,7 +196,6 @@ bool UapiServer::deliver() {
 }
 
 std::string UapiServer::answer(const std::string& req) {
-  if (req.rfind("get=1\n", 0) == 0) return get_() + "errno=0\n\n";
   if (req.rfind("set=1\n", 0) == 0) {
     const std::size_t end = req.find("\n\n");
     const std::string_view body = std::string_view(req).substr(6, end + 1 - 6);

@@ -14,6 +14,7 @@
 // once (uapi_busy), the deadline (uapi_timeout).
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -31,15 +32,30 @@ namespace wg::ctl {
 
 class UapiServer {
  public:
-  using GetHandler = std::function<std::string()>;  // the body of a get=1 answer, without "errno=0"
+  // The body of a get=1 answer (without "errno=0"), built a piece per control pass so that a large peer table
+  // never holds the loop: appends the next piece to `out` and advances `cursor` (0 at the start; the handler
+  // may reset both to start over), true once the body is complete.
+  using GetHandler = std::function<bool(std::string& out, std::size_t& cursor)>;
+  // A handler that builds the whole body at once (small answers, tests).
+  static GetHandler whole(std::function<std::string()> f) {
+    return [f = std::move(f)](std::string& out, std::size_t&) {
+      out = f();
+      return true;
+    };
+  }
   // Applies the body of a set=1 request (its lines, without the blank line); the status becomes errno.
   using SetHandler = std::function<absl::Status(std::string_view body)>;
 
-  static constexpr std::size_t kMaxRequest = 1u << 20;  // room for `wg syncconf` of a full peer table
+  // The request bound: room for `wg syncconf` of a full peer table, which the gateway sizes from its peer
+  // capacity (request_limit_for); never below 1 MiB.
+  static constexpr std::size_t kMaxRequest = 1u << 20;
+  static constexpr std::size_t kRequestBytesPerPeer = 256;  // a [Peer] with a key, an endpoint and a few prefixes
+  static std::size_t request_limit_for(std::size_t peers) { return std::max(kMaxRequest, kRequestBytesPerPeer * peers); }
   static constexpr std::size_t kMaxClients = 8;
   static constexpr std::chrono::seconds kClientDeadline{5};
 
-  explicit UapiServer(ControlCounters* counters = nullptr) : counters_(counters) {}
+  explicit UapiServer(ControlCounters* counters = nullptr, std::size_t max_request = kMaxRequest)
+      : counters_(counters), max_request_(std::max(max_request, kMaxRequest)) {}
   ~UapiServer();
   UapiServer(const UapiServer&) = delete;
   UapiServer& operator=(const UapiServer&) = delete;
@@ -57,13 +73,15 @@ class UapiServer {
   void serve_loop();
   // UAPI thread: the full answer for a complete request, computed by the control thread.
   std::optional<std::string> ask_control(std::string request);
-  std::string answer(const std::string& request);  // control thread
+  std::string answer(const std::string& request);  // control thread (set=1 and anything but get=1)
+  bool continue_get();  // control thread: the next piece of a get=1 answer; true (work done) always
   bool deliver();  // control thread: hands pending_answer_ over, unless the mutex is busy
   void count(CtlCounter c) {
     if (counters_ != nullptr) counters_->add(c);
   }
 
   ControlCounters* counters_;
+  std::size_t max_request_;
   std::string path_;
   int listen_fd_ = -1;
   GetHandler get_;
@@ -78,6 +96,8 @@ class UapiServer {
   std::string request_;
   std::optional<std::string> answer_;
   std::optional<std::string> pending_answer_;  // control thread only: computed, not yet handed over
+  std::optional<std::string> get_body_;        // control thread only: a get=1 answer being built
+  std::size_t get_cursor_ = 0;
 };
 
 // The errno value (negative, 0 for success) for a status from SetHandler: FailedPrecondition -> -EPROTO,

@@ -27,6 +27,7 @@ namespace wg::dp {
   X(staged_for_handshake, "inner packets handed to control to wait for a handshake")            \
   X(held_for_neighbor, "decrypted packets handed to control while it resolves the inside host")  \
   X(events_ring_full, "events for control lost to a full ring (a later packet reports them again)") \
+  X(activity_ring_full, "peer activity notices for control lost to a full ring (its sweep finds the peer)") \
   X(drop_not_ip, "inside: not IPv4/IPv6/ARP")                                                   \
   X(drop_malformed_inner, "inside: truncated or inconsistent IP header")                        \
   X(drop_no_route, "inside: destination in no peer's AllowedIPs")                               \

@@ -240,6 +240,7 @@ std::uint16_t decrypt_slice(WorkerContext& ctx, std::span<rte_mbuf*> pkts, rte_m
     PeerActivity& act = ctx.shared->peers[peer];
     act.last_rx_any = now;
     act.rx_bytes += p.len + noise::kMinTransportSize;
+    notice_activity(*ctx.shared, act, peer);
     if (p.kp != slot.send_keypair.load(std::memory_order_relaxed) && p.kp != confirmed) {
       confirmed = p.kp;  // the responder's "next" keypair is now proven; control rotates it in
       post(ctx, Event{EventType::kReceivedWithKeypair, peer, p.kp->local_index, 0, 0, 0, {}});

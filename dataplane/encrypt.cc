@@ -179,7 +179,10 @@ std::uint16_t encrypt_slice(WorkerContext& ctx, std::span<rte_mbuf*> pkts, rte_m
       pend[k].ok = ok;
       pend[k].counter = first + (k - i);
     }
-    if (!ok) want_handshake(t.peers[pend[i].peer]);
+    if (!ok) {  // counters exhausted: control must look at this peer (its record says nothing new)
+      want_handshake(t.peers[pend[i].peer]);
+      notice_activity(*ctx.shared, ctx.shared->peers[pend[i].peer], pend[i].peer);
+    }
     i = j;
   }
 
@@ -220,6 +223,7 @@ std::uint16_t encrypt_slice(WorkerContext& ctx, std::span<rte_mbuf*> pkts, rte_m
     PeerActivity& a = ctx.shared->peers[p.peer];
     a.tx_bytes += sizeof(noise::MessageTransportHeader) + p.padded + noise::kTagLen;
     a.last_tx_data = now;
+    notice_activity(*ctx.shared, a, p.peer);
     c.add(Counter::encrypted_bytes, p.inner_len);
   }
   c.add(Counter::encrypted_packets, nj);

@@ -20,6 +20,9 @@ TablesOwner::~TablesOwner() {
   for (rte_ring* r : tables->handoff) rte_ring_free(r);
   rte_ring_free(tables->events);
   rte_ring_free(tables->awaiting_neighbor);
+  if (workers) {
+    for (WorkerShared& w : *workers) rte_ring_free(w.activity);
+  }
 }
 
 namespace {
@@ -55,7 +58,15 @@ absl::StatusOr<std::unique_ptr<TablesOwner>> create_tables(unsigned workers, int
   t.live_index = std::make_unique<std::atomic<std::uint32_t>[]>(sizes.index_slots());
   t.endpoint_mask = sizes.endpoint_slots() - 1;
   t.known_endpoints = std::make_unique<std::atomic<std::uint64_t>[]>(sizes.endpoint_slots());
-  for (unsigned w = 0; w <= workers; ++w) (*owner->workers)[w].peers = std::make_unique<PeerActivity[]>(sizes.peers);
+  bool activity_ok = true;
+  for (unsigned w = 0; w <= workers; ++w) {
+    WorkerShared& ws = (*owner->workers)[w];
+    ws.peers = std::make_unique<PeerActivity[]>(sizes.peers);
+    const std::string name = absl::StrCat("wg_act", w, "_", tag);
+    ws.activity = rte_ring_create_elem(name.c_str(), sizeof(std::uint32_t), pow2_at_least(2ull * sizes.peers + 1), socket,
+                                       RING_F_SP_ENQ | RING_F_SC_DEQ);
+    activity_ok = activity_ok && ws.activity != nullptr;
+  }
   const std::string nbr = "wg_nbr_" + tag, qs = "wg_qsbr_" + tag,
                     ev = "wg_ev_" + tag, nb = "wg_nbq_" + tag;
   rte_lpm_config lpm_cfg{};
@@ -98,7 +109,7 @@ absl::StatusOr<std::unique_ptr<TablesOwner>> create_tables(unsigned workers, int
         sizes.v4_tbl8, " + ", sizes.v6_tbl8, " groups per family, two copies each) in DPDK memory: ",
         rte_strerror(rte_errno), "; give EAL more memory (-m, hugepages) or lower MaxPeers"));
   }
-  if (t.inside_neighbors == nullptr || t.qsbr == nullptr ||
+  if (!activity_ok || t.inside_neighbors == nullptr || t.qsbr == nullptr ||
       !rings_ok || t.events == nullptr || t.awaiting_neighbor == nullptr) {
     return absl::ResourceExhaustedError(absl::StrCat("cannot create tables and rings: ", rte_strerror(rte_errno)));
   }

@@ -15,6 +15,7 @@
 #include <rte_lpm6.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
+#include <rte_ring_elem.h>
 
 #include <array>
 #include <atomic>
@@ -132,6 +133,7 @@ struct alignas(64) PeerSlot {
 struct PeerActivity {
   std::uint64_t tx_bytes = 0, rx_bytes = 0;
   std::uint64_t last_tx_data = 0, last_rx_data = 0, last_rx_any = 0;
+  std::uint32_t noticed_epoch = 0;  // the activity epoch in which this worker last told control (notice_activity)
 };
 
 struct WorkerShared {
@@ -139,7 +141,20 @@ struct WorkerShared {
   WorkerStats stats;  // polls and crypto batch sizes (metrics)
   std::array<std::uint64_t, kHandoffs> handoff_full{};  // per ring: packets lost to it being full
   std::unique_ptr<PeerActivity[]> peers;  // Tables::peer_capacity records (slots in use only)
+  // Which peers this worker recorded activity for, so that control folds only those (never the whole
+  // table): a peer id once per epoch. Control bumps the epoch at each tick, then drains the ring; a peer is
+  // in it at most once per epoch, so 2 x capacity entries never fill (SP: this worker; SC: control).
+  rte_ring* activity = nullptr;
+  alignas(64) std::atomic<std::uint32_t> activity_epoch{1};  // written by control: its own cache line
 };
+
+// A worker recorded activity of `peer` in its own record `act`: tells control, once per epoch.
+inline void notice_activity(WorkerShared& w, PeerActivity& act, std::uint32_t peer) {
+  const std::uint32_t epoch = w.activity_epoch.load(std::memory_order_acquire);
+  if (act.noticed_epoch == epoch) return;
+  act.noticed_epoch = epoch;
+  if (rte_ring_sp_enqueue_elem(w.activity, &peer, sizeof(peer)) != 0) w.counters.add(Counter::activity_ring_full);
+}
 
 // Events a worker reports to control through the event ring (rare: not per packet in steady state).
 enum class EventType : std::uint32_t {

@@ -163,6 +163,22 @@ TEST_F(MetricsTest, PeerBytesSumOverWorkers) {
       << text;
 }
 
+// The control thread sends only what changed: facts merge by peer id, removed ids leave the snapshot.
+TEST_F(MetricsTest, PeerFactsMergeByIdAndRemovedOnesLeave) {
+  std::vector<Metrics::PeerFacts> first = {{3, "THREE=", "", "10.3.0.0/16", 0}, {9, "NINE=", "", "10.9.0.0/16", 0}};
+  ASSERT_TRUE(metrics_->try_update_peers(first, {}));
+  std::vector<Metrics::PeerFacts> moved = {{3, "THREE=", "192.0.2.3:51820", "10.3.0.0/16", 1700000003}};
+  ASSERT_TRUE(metrics_->try_update_peers(moved, {9}));
+  const auto peers = metrics_->peers();
+  ASSERT_EQ(peers.size(), 1u);
+  EXPECT_EQ(peers[0].id, 3u);
+  EXPECT_EQ(peers[0].endpoint, "192.0.2.3:51820");
+  const std::string text = scrape();
+  EXPECT_TRUE(has_line(text, R"(wireguard_peer_last_handshake_seconds{device="wg-test",public_key="THREE="} 1700000003)"))
+      << text;
+  EXPECT_EQ(text.find("NINE="), std::string::npos) << text;
+}
+
 // PeerMetrics = off: no per-peer series at all (Prometheus cardinality), the device's own stay.
 TEST_F(MetricsTest, PerPeerSeriesCanBeLeftOut) {
   Metrics quiet(Metrics::Sources{"wg-test", "PUBKEY=", &tables_, kWorkers, &control_, "", 2'000'000'000, nullptr,

@@ -98,9 +98,18 @@ class UapiServerTest : public ::testing::Test {
     name_ = absl::StrCat("wggate-uapitest-", ::getpid());
     const absl::Status s = server_.listen(
         name_,
-        [this] {
+        [this](std::string& out, std::size_t& cursor) {
           get_thread_ = std::this_thread::get_id();
-          return big_answer_.load() ? std::string(4u << 20, 'x') + "\n" : std::string("listen_port=51820\n");
+          if (big_answer_.load()) {
+            out = std::string(4u << 20, 'x') + "\n";
+            return true;
+          }
+          if (pieces_.load() == 0) {
+            out = "listen_port=51820\n";
+            return true;
+          }
+          absl::StrAppend(&out, "piece=", cursor, "\n");  // one line per control pass
+          return ++cursor == pieces_.load();
         },
         [this](std::string_view body) {
           set_thread_ = std::this_thread::get_id();
@@ -150,6 +159,7 @@ class UapiServerTest : public ::testing::Test {
   std::thread control_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> big_answer_{false};
+  std::atomic<std::size_t> pieces_{0};  // > 0: get=1 answers in that many pieces, one per pass
   std::atomic<std::thread::id> control_id_, get_thread_, set_thread_;
   std::vector<std::string> set_bodies_;  // written by the control thread, read after it is joined or idle
 };
@@ -182,9 +192,20 @@ TEST_F(UapiServerTest, RequestsAreAnsweredByTheControlThread) {
   EXPECT_EQ(count(CtlCounter::uapi_too_large) + count(CtlCounter::uapi_busy) + count(CtlCounter::uapi_timeout), 0u);
 }
 
+// A large get=1 answer is built a piece per control pass (the gateway's: 1000 peers a pass), and the client
+// receives the pieces in order, whole, once.
+TEST_F(UapiServerTest, GetAnswerBuiltInPiecesArrivesWhole) {
+  pieces_.store(5);
+  EXPECT_EQ(exchange("get=1\n\n").text, "piece=0\npiece=1\npiece=2\npiece=3\npiece=4\nerrno=0\n\n");
+  EXPECT_EQ(count_reaching(CtlCounter::uapi_requests, 1), 1u);
+  EXPECT_EQ(exchange("get=1\n\n").text, "piece=0\npiece=1\npiece=2\npiece=3\npiece=4\nerrno=0\n\n")
+      << "the next get starts from the beginning";
+  EXPECT_EQ(exchange("set=1\nlisten_port=1\n\n").text, "errno=0\n\n") << "and a set after it is answered";
+}
+
 TEST_F(UapiServerTest, SecondServerUnderTheSameNameIsRefused) {
   UapiServer other;
-  const absl::Status s = other.listen(name_, [] { return std::string(); }, [](std::string_view) { return absl::OkStatus(); });
+  const absl::Status s = other.listen(name_, UapiServer::whole([] { return std::string(); }), [](std::string_view) { return absl::OkStatus(); });
   EXPECT_EQ(s.code(), absl::StatusCode::kAlreadyExists) << s;
   EXPECT_EQ(exchange("get=1\n\n").text, "listen_port=51820\nerrno=0\n\n") << "the first one still serves";
 }

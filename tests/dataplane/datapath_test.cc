@@ -1185,6 +1185,42 @@ TEST(Datapath, FullEventsRingLosesTheEventNotThePacket) {
   EXPECT_EQ(0, std::memcmp(ev.addr, v4("172.31.61.2").bytes.data(), 4));
 }
 
+// Workers tell control which peers had traffic (WorkerShared::activity) once per epoch, whatever the number
+// of packets, so that control folds only those; a full ring loses the notice, never the packet.
+TEST(Datapath, ActivityIsNoticedOncePerEpochAndAFullRingLosesOnlyTheNotice) {
+  Gateway g("act");
+  WorkerShared& w = *g.ctx.shared;
+  auto noticed = [&w] {
+    std::vector<std::uint32_t> ids;
+    std::uint32_t id = 0;
+    while (rte_ring_sc_dequeue_elem(w.activity, &id, sizeof(id)) == 0) ids.push_back(id);
+    return ids;
+  };
+  auto encrypt_some = [&g](int n) {
+    std::vector<rte_mbuf*> burst;
+    for (int i = 0; i < n; ++i) burst.push_back(frame(echo_frame("10.61.0.2", "10.62.0.1", 40)));
+    encrypt_burst(g.ctx, burst);
+    for (rte_mbuf* m : drain(g_outside)) rte_pktmbuf_free(m);
+  };
+  encrypt_some(3);
+  encrypt_some(2);
+  EXPECT_EQ(noticed(), std::vector<std::uint32_t>{0}) << "one notice for five packets in one epoch";
+  w.activity_epoch.fetch_add(1);  // control's tick
+  const auto inner = echo_frame("10.62.0.1", "10.61.0.2", 20);
+  EXPECT_EQ(outcome(g, true, transport_frame(g.theirs, ip_of(inner))), forwarded_inside(1, 48));
+  EXPECT_EQ(noticed(), std::vector<std::uint32_t>{0}) << "received traffic is noticed too, once per epoch";
+  const std::uint32_t other = 7;
+  while (rte_ring_sp_enqueue_elem(w.activity, const_cast<std::uint32_t*>(&other), sizeof(other)) == 0) {
+  }
+  w.activity_epoch.fetch_add(1);
+  const std::uint64_t sent = g.count(Counter::encrypted_packets);
+  encrypt_some(1);
+  EXPECT_EQ(g.count(Counter::encrypted_packets), sent + 1) << "the packet is not lost";
+  EXPECT_EQ(g.count(Counter::activity_ring_full), 1u);
+  const auto left = noticed();
+  EXPECT_EQ(std::count(left.begin(), left.end(), 0u), 0) << "the notice was lost (control's sweep finds the peer)";
+}
+
 // Decrypted packets for an inside host whose MAC is unknown wait at control on awaiting_neighbor; when that
 // queue is full, they are dropped and counted.
 TEST(Datapath, FullHoldQueueDropsInsideNeighborUnknown) {

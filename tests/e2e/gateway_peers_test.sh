@@ -28,6 +28,7 @@ metric() {
 [ "$(metric wggate_peers)" = "$((peers + 1))" ] || fail "swarm: wggate_peers is '$(metric wggate_peers)', want $((peers + 1))"
 
 log "scenario swarm: $peers peers, each a handshake and one echo through the tunnel"
+gw_counters "$E2E_TMP/counters-before.txt"
 # At most 64 peers in progress at a time: a client that paces itself keeps the handshake queue short of
 # "under load" (cookie replies are handled all the same).
 spawn swarm ip netns exec "$ns_remote" "$swarm" --peers "$peers" --seed "$seed" --tunnel-base 10.200.0.1 \
@@ -50,7 +51,8 @@ gap=$(metric wggate_control_loop_gap_max_seconds)
 # waited for it instead of starting handshakes of wggate's own (which the swarm never answers).
 initiated=$(metric wggate_handshakes_initiated_total)
 [ "${initiated%.*}" -le 1 ] || fail "swarm: wggate sent $initiated initiations of its own; the swarm's sessions needed none"
-pass "swarm ($peers peers up and echoed: ${summary#*: }; wg show dump ${dump_ms} ms; longest control-loop gap ${gap} s)"
+# Echo retries are allowed (the swarm resends after 2 s): say where the first tries went.
+pass "swarm ($peers peers up and echoed: ${summary#*: }; wg show dump ${dump_ms} ms; longest control-loop gap ${gap} s; gateway drops: $(gw_counters_grown "$E2E_TMP/counters-before.txt"))"
 
 gw_stop
 echo "gateway_peers: $passed passed, 0 failed"
