@@ -131,6 +131,7 @@ bool ControlPlane::uapi_get(std::string& out, std::size_t& cursor) {
   if (cursor == 0 || uapi_get_generation_ != peers_.order_generation()) {
     out = absl::StrCat("private_key=", crypto::to_hex(identity_.private_key.span()), "\n",
                        "listen_port=", listen_port(), "\n");
+    out.reserve(out.size() + 320 * peers_.size());  // about one peer's lines each: no regrowth copies
     if (fwmark_ != 0) absl::StrAppend(&out, "fwmark=", fwmark_, "\n");
     uapi_get_generation_ = peers_.order_generation();
     cursor = 1;

@@ -79,7 +79,8 @@ gw_start() {
   # Default: anonymous memory (--no-huge), no setup needed. HUGE=1: 2 MB hugepages from the hugetlbfs mount
   # HUGE_DIR (the caller mounts it and reserves the pages), as DPDK multi-process (dpdk-dumpcap) needs; no -m:
   # EAL maps pages as it needs them, so the reservation only has to cover what wggate really uses.
-  local mem=(--no-huge -m 512)
+  # GW_MEM_MB: EAL memory in MB (default 512; 100,000 peers need about 1024 for their AllowedIPs tables).
+  local mem=(--no-huge -m "${GW_MEM_MB:-512}")
   if [ "${HUGE:-0}" = 1 ]; then mem=(--huge-dir "${HUGE_DIR:?HUGE=1 needs HUGE_DIR, a hugetlbfs mount}"); fi
   spawn wggate ip netns exec "$ns_gw" "$GW_BIN" "${mem[@]}" --no-pci --lcores "$lcores" \
     --file-prefix "wggate-$E2E_SUFFIX" --log-level=lib.eal:error \
