@@ -111,14 +111,24 @@ Handshake::Handshake(const StaticIdentity& local, const crypto::PublicKey& remot
 }
 
 void Handshake::precompute() {
-  precomputed_ok_ = false;
+  precomputed_ = Precomputed::kPending;
   precomputed_static_static_.wipe();
-  if (!local_->has_key) return;
-  absl::StatusOr<Key> ss = crypto::dh(local_->private_key, remote_static_);
-  if (ss.ok()) {
-    precomputed_static_static_ = *ss;
-    precomputed_ok_ = true;
+}
+
+bool Handshake::static_static_ready() {
+  if (precomputed_ == Precomputed::kPending) {
+    precomputed_ = Precomputed::kBad;
+    if (!local_->has_key) {
+      precomputed_ = Precomputed::kPending;  // a key set later makes it computable
+      return false;
+    }
+    absl::StatusOr<Key> ss = crypto::dh(local_->private_key, remote_static_);
+    if (ss.ok()) {
+      precomputed_static_static_ = *ss;
+      precomputed_ = Precomputed::kOk;
+    }
   }
+  return precomputed_ == Precomputed::kOk;
 }
 
 void Handshake::commit_created(const Symmetric& s, const Key& ephemeral, std::uint32_t local_index,
@@ -142,7 +152,7 @@ void Handshake::clear() {
 HandshakeResult create_initiation(Handshake& hs, std::uint32_t local_index, const Tai64n& timestamp,
                                   MessageInitiation& out) {
   if (!hs.local_->has_key) return HandshakeResult::kNoIdentity;
-  if (!hs.precomputed_ok_) return HandshakeResult::kBadPoint;
+  if (!hs.static_static_ready()) return HandshakeResult::kBadPoint;
   Symmetric s;
   s.start(hs.remote_static_);
 
@@ -187,7 +197,7 @@ ConsumedMessage consume_initiation(const MessageInitiation& msg, const StaticIde
   }
   Handshake* hs = peers.find_by_static_key(s_remote);
   if (hs == nullptr) return {HandshakeResult::kUnknownStaticKey, nullptr};
-  if (!hs->precomputed_ok_) return {HandshakeResult::kBadPoint, hs};
+  if (!hs->static_static_ready()) return {HandshakeResult::kBadPoint, hs};
   // ss
   s.mix_key_and_key(hs->precomputed_static_static_.span());
   // {t}

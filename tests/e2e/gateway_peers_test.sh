@@ -2,7 +2,9 @@
 # Many peers on one gateway (issue 15): PEERS (default 20,000) simulated WireGuard peers (tools/interop/
 # wg_swarm.cc: lib/'s handshake and transport code over one UDP socket in the remote namespace) each make a
 # real handshake with wggate and send one ICMP echo request from their tunnel address to the client host; the
-# echo reply must come back through the tunnel to that peer. Every session up, every packet delivered.
+# echo reply must come back through the tunnel to that peer. Every session up, every packet delivered. Then
+# PEERS/2 more peers are added in one `wg addconf` and removed in one `wg syncconf` while the client pings the
+# remote wireguard-go through the tunnel: no echo lost.
 # Usage: gateway_peers_test.sh BUILD_DIR
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -53,6 +55,38 @@ initiated=$(metric wggate_handshakes_initiated_total)
 [ "${initiated%.*}" -le 1 ] || fail "swarm: wggate sent $initiated initiations of its own; the swarm's sessions needed none"
 # Echo retries are allowed (the swarm resends after 2 s): say where the first tries went.
 pass "swarm ($peers peers up and echoed: ${summary#*: }; wg show dump ${dump_ms} ms; longest control-loop gap ${gap} s; gateway drops: $(gw_counters_grown "$E2E_TMP/counters-before.txt"))"
+
+# --- a tenth of the table changed at once while traffic flows to another peer ---------------------------------
+bulk=$((peers / 2))
+log "scenario bulk: $bulk peers added in one request (wg addconf) and removed in one (wg syncconf) while pinging the remote"
+gw_name="wgg$((E2E_SUFFIX % 100000))"
+wait_for 20 "bulk: the remote answering through the tunnel" ping_once "$ns_client" 10.62.0.1
+wg showconf "$gw_name" > "$E2E_TMP/before.conf"
+"$swarm" --peers "$bulk" --seed "bulk-$E2E_SUFFIX" --tunnel-base 10.201.0.1 --print-peers > "$E2E_TMP/bulk.conf"
+gw_counters "$E2E_TMP/counters-bulk.txt"
+ip netns exec "$ns_client" ping -n -i 0.05 -W 2 10.62.0.1 > "$E2E_TMP/bulk-ping.txt" 2>&1 &
+ping_pid=$!
+on_cleanup "kill $ping_pid"
+sleep 1
+start=$(date +%s%N)
+wg addconf "$gw_name" "$E2E_TMP/bulk.conf"
+added_ms=$((($(date +%s%N) - start) / 1000000))
+n=$(wg show "$gw_name" peers | wc -l)
+[ "$n" -eq $((peers + 1 + bulk)) ] || fail "bulk: $n peers after addconf, want $((peers + 1 + bulk))"
+start=$(date +%s%N)
+wg syncconf "$gw_name" "$E2E_TMP/before.conf"
+removed_ms=$((($(date +%s%N) - start) / 1000000))
+n=$(wg show "$gw_name" peers | wc -l)
+[ "$n" -eq $((peers + 1)) ] || fail "bulk: $n peers after syncconf, want $((peers + 1))"
+sleep 1
+kill -INT "$ping_pid"
+wait "$ping_pid" || true
+read -r sent got < <(awk '/packets transmitted/ { print $1, $4 }' "$E2E_TMP/bulk-ping.txt")
+# Every echo sent answered, but the last one, which SIGINT may have cut short.
+[ "${sent:-0}" -gt 20 ] && [ "$got" -ge $((sent - 1)) ] ||
+  fail "bulk: $got of $sent echoes to the remote answered while the table changed; $(gw_counters_grown "$E2E_TMP/counters-bulk.txt")"
+gap=$(metric wggate_control_loop_gap_max_seconds)
+pass "bulk ($bulk peers added in ${added_ms} ms and removed in ${removed_ms} ms; $got/$sent echoes to the remote; longest control-loop gap since start ${gap} s)"
 
 gw_stop
 echo "gateway_peers: $passed passed, 0 failed"
