@@ -30,7 +30,6 @@ class TimerWheel {
   void schedule(std::uint32_t id, MonoTime at);
   void cancel(std::uint32_t id);
   bool scheduled(std::uint32_t id) const { return slot_of_[id] != kNone; }
-  MonoTime deadline(std::uint32_t id) const { return deadline_[id]; }
   std::size_t size() const { return size_; }
 
   // Appends to `due` every id whose deadline is at or before `now` and removes it from the wheel.

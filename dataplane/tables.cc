@@ -1,6 +1,7 @@
 #include "dataplane/tables.h"
 
 #include <rte_errno.h>
+#include <rte_common.h>
 #include <rte_malloc.h>
 #include <rte_ring_elem.h>
 
@@ -26,11 +27,8 @@ TablesOwner::~TablesOwner() {
 }
 
 namespace {
-std::uint32_t pow2_at_least(std::uint64_t n) {
-  std::uint64_t p = 1;
-  while (p < n) p <<= 1;
-  return static_cast<std::uint32_t>(p);
-}
+// At most 2^24 for 2^20 peers: rte_align64pow2 of a 64-bit product, narrowed.
+std::uint32_t pow2_at_least(std::uint64_t n) { return static_cast<std::uint32_t>(rte_align64pow2(n)); }
 }  // namespace
 
 std::uint32_t TableSizes::index_slots() const { return std::max<std::uint32_t>(1u << 14, pow2_at_least(8ull * peers)); }
