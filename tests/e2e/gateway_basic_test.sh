@@ -28,9 +28,9 @@ log "crypto engine: $(grep -o 'crypto engine .*' "$E2E_TMP/wggate.log")"
 log "scenario ping-v4: client -> 10.62.0.1 (no session yet: wggate initiates)"
 n=$(ping_replies "$ns_client" 5 10.62.0.1)
 [ "$n" -ge 4 ] || fail "ping-v4: $n of 5 echo replies from 10.62.0.1 through the tunnel (want >= 4)"
-grep -q "peer 0: sending handshake initiation to 172.31.61.2:51820" "$E2E_TMP/wggate.log" \
+log_has "peer 0: sending handshake initiation to 172.31.61.2:51820" \
   || fail "ping-v4: wggate did not log sending the handshake initiation"
-grep -q "response from 172.31.61.2:51820 accepted: session established" "$E2E_TMP/wggate.log" \
+log_has "response from 172.31.61.2:51820 accepted: session established" \
   || fail "ping-v4: wggate did not log the accepted response"
 [ "$(wg_latest_handshake "$ns_remote" "$wg_if" "$gw_pub")" -gt 0 ] || fail "ping-v4: wireguard-go saw no handshake"
 pass "ping-v4 ($n/5 replies, handshake initiated by wggate)"

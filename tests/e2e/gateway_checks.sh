@@ -41,6 +41,17 @@ gw_restart() {
   gw_start
 }
 
+# log_has PATTERN [SECONDS]: true once wggate's log has a line matching PATTERN, false after SECONDS (10).
+# Control's lines are written by a logger thread of their own, so a line can land a moment after what it
+# reports is visible (a ping answered on the session it logs): never grep for it just once.
+log_has() {
+  local end=$((SECONDS + ${2:-10}))
+  until grep -q -- "$1" "$E2E_TMP/wggate.log"; do
+    [ "$SECONDS" -lt "$end" ] || return 1
+    sleep 0.1
+  done
+}
+
 # gw_counter NAME [LOG]: a counter from the dump printed at exit (0 if absent, i.e. zero).
 gw_counter() {
   sed -n '/stopping; counters:/,$p' "${2:-$E2E_TMP/wggate.log}" | awk -v n="$1" '$1 == n { v = $2 } END { print v + 0 }'

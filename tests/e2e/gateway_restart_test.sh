@@ -32,8 +32,7 @@ before=$(replies)
 restart_at=$EPOCHREALTIME
 gw_restart
 wait_for 30 "restart-mid-run: a ping reply after the restart" bash -c "[ \$(grep -c 'bytes from 10.62.0.1' '$E2E_TMP/ping-loop.log') -gt $before ]"
-grep -q "response from 172.31.61.2:51820 accepted: session established" "$E2E_TMP/wggate.log" \
-  || grep -q "initiation from 172.31.61.2:51820 accepted" "$E2E_TMP/wggate.log" \
+log_has "\(response\|initiation\) from 172.31.61.2:51820 accepted" \
   || fail "restart-mid-run: traffic resumed but the new wggate logged no new handshake"
 took=$(awk -v a="$restart_at" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
 pass "restart-mid-run (replies resumed ${took} s after starting wggate again, new handshake logged)"
@@ -61,7 +60,7 @@ wait_for 15 "remote-initiates: wggate answering a ping to 172.31.61.1" ping_once
 wait_for 10 "remote-initiates: wggate to learn the remote's MAC" \
   grep -q "outside neighbour 172.31.61.2 is" "$E2E_TMP/wggate.log"
 wait_for 30 "remote-initiates: a ping from the remote to 10.61.0.2" ping_once "$ns_remote" 10.61.0.2
-grep -q "initiation from 172.31.61.2:51820 accepted" "$E2E_TMP/wggate.log" \
+log_has "initiation from 172.31.61.2:51820 accepted" \
   || fail "remote-initiates: wggate did not log accepting wireguard-go's initiation"
 grep -q "sending handshake initiation" "$E2E_TMP/wggate.log" \
   && fail "remote-initiates: wggate initiated a handshake itself: $(grep -E 'initiation|response|next hop' "$E2E_TMP/wggate.log" | tr '\n' ';')"
@@ -78,7 +77,7 @@ t0=$EPOCHREALTIME
 wait_for 30 "remote-initiates-cold: a ping from the remote to 10.61.0.2" \
   ip netns exec "$ns_remote" ping -n -c 1 -W 1 10.61.0.2
 took=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
-grep -q "initiation from 172.31.61.2:51820 accepted" "$E2E_TMP/wggate.log" \
+log_has "initiation from 172.31.61.2:51820 accepted" \
   || fail "remote-initiates-cold: wggate did not log accepting wireguard-go's initiation"
 # wggate must resolve the remote's MAC first; whatever it does meanwhile, a session has to be up before
 # wireguard-go's REKEY_TIMEOUT (5 s) retry, i.e. no handshake may be lost on the way.

@@ -119,7 +119,7 @@ log "wggate: $(grep -o 'listening on UDP.*' "$E2E_TMP/wggate.log" | sed 's/, cry
 
 n=$(ping_replies "$ns_client" 5 10.62.0.1)
 [ "$n" -ge 4 ] || fail "ping: $n of 5 echo replies from 10.62.0.1 through the tunnel (want >= 4)"
-grep -q "response from 172.31.61.2:51820 accepted: session established" "$E2E_TMP/wggate.log" \
+log_has "response from 172.31.61.2:51820 accepted: session established" \
   || fail "ping: wggate did not initiate the session (no accepted response in its log)"
 pass "start-up ($workers workers, spread ${SPREAD:-on}, rekey after 5 s; $n/5 pings, wggate initiated)"
 

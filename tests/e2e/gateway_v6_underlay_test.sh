@@ -29,7 +29,7 @@ stop_capture "$cap_pid"
 v6=$(pcap_frames "$E2E_TMP/underlay.pcap" ip6 and udp port 51820)
 v4=$(pcap_frames "$E2E_TMP/underlay.pcap" ip and udp)
 [ "$v6" -gt 10 ] && [ "$v4" -eq 0 ] || fail "v6-underlay: $v6 IPv6 and $v4 IPv4 WireGuard frames on the underlay"
-grep -q "outside neighbour fd62::2 is" "$E2E_TMP/wggate.log" || fail "v6-underlay: next hop not resolved by NDP"
+log_has "outside neighbour fd62::2 is" || fail "v6-underlay: next hop not resolved by NDP"
 pass "v6-underlay ($v6 WireGuard frames over IPv6, none over IPv4; NDP-resolved next hop)"
 
 gw_stop
