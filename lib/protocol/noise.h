@@ -48,6 +48,8 @@ class Handshake;
 class PeerDirectory;
 struct Symmetric;
 struct ConsumedMessage;
+struct OpenedInitiation;
+struct ResponseWork;
 
 // The device's own static key pair.
 struct StaticIdentity {
@@ -71,6 +73,9 @@ class Handshake {
   void clear();
 
   HandshakeState state() const { return state_; }
+  // Unique across all handshakes of the process and changed by every step that moves this one: a response
+  // built on another thread is committed only if nothing happened to the handshake meanwhile.
+  std::uint64_t generation() const { return generation_; }
   const crypto::PublicKey& remote_static() const { return remote_static_; }
   std::uint32_t local_index() const { return local_index_; }
   std::uint32_t remote_index() const { return remote_index_; }
@@ -82,6 +87,9 @@ class Handshake {
   friend ConsumedMessage consume_response(const MessageResponse&, const StaticIdentity&, PeerDirectory&);
   friend HandshakeResult create_response(Handshake&, std::uint32_t, MessageResponse&);
   friend KeypairPtr begin_session(Handshake&, MonoTime);
+  friend ConsumedMessage accept_initiation(const OpenedInitiation&, PeerDirectory&, MonoTime);
+  friend HandshakeResult prepare_response(const Handshake&, std::uint32_t, ResponseWork&);
+  friend HandshakeResult commit_response(Handshake&, const ResponseWork&);
 
   // Stores the state a create_* step produced.
   void commit_created(const Symmetric& s, const crypto::Key& ephemeral, std::uint32_t local_index,
@@ -103,6 +111,7 @@ class Handshake {
   crypto::Hash hash_{};
   std::uint32_t local_index_ = 0;
   std::uint32_t remote_index_ = 0;
+  std::uint64_t generation_ = 0;
   Tai64n latest_timestamp_{};
   std::optional<MonoTime> last_initiation_consumption_;
 };
@@ -133,6 +142,54 @@ struct ConsumedMessage {
 // Initiator: authenticates a response to our outstanding initiation.
 [[nodiscard]] ConsumedMessage consume_response(const MessageResponse& msg, const StaticIdentity& local,
                                                PeerDirectory& peers);
+// --- The responder in steps that can run apart --------------------------------------------------------------
+// consume_initiation + create_response, cut where the peer table is needed, so that the control plane can run
+// the DH-heavy steps (open, build) on handshake threads and the two that read or change handshake state
+// (accept, commit) on its own thread. Each step's output is all the next one needs; the structs wipe their
+// secrets when destroyed.
+
+// Step 1, any thread: es, s, ss, {t}. DH(S_local, S_remote) is computed here (2 DH in all), as no per-peer
+// state is at hand; the peer is not known to be configured until step 2.
+struct OpenedInitiation {
+  HandshakeResult result = HandshakeResult::kNoIdentity;
+  crypto::PublicKey remote_static{};
+  crypto::PublicKey remote_ephemeral{};
+  Tai64n timestamp{};
+  crypto::Key chaining_key;
+  crypto::Hash hash{};
+  std::uint32_t remote_index = 0;
+  ~OpenedInitiation();
+};
+void open_initiation(const MessageInitiation& msg, const StaticIdentity& local, OpenedInitiation& out);
+// Step 2, the peer table's thread: finds the peer, applies the replay and flood guards, commits (as
+// consume_initiation does after its DH).
+[[nodiscard]] ConsumedMessage accept_initiation(const OpenedInitiation& opened, PeerDirectory& peers, MonoTime now);
+
+// Steps 3 and 4: the response.
+struct ResponseWork {
+  // Copied from the consumed handshake by prepare_response.
+  crypto::Key chaining_key;
+  crypto::Hash hash{};
+  crypto::PublicKey remote_ephemeral{};
+  crypto::PublicKey remote_static{};
+  crypto::Key preshared_key;
+  std::uint32_t local_index = 0;
+  std::uint32_t remote_index = 0;
+  std::uint64_t generation = 0;
+  // Written by build_response.
+  HandshakeResult result = HandshakeResult::kWrongState;
+  crypto::Key ephemeral_private;
+  MessageResponse message{};
+  ~ResponseWork();
+};
+// Step 3a, the peer table's thread: copies what building the response needs; kWrongState unless consumed.
+[[nodiscard]] HandshakeResult prepare_response(const Handshake& hs, std::uint32_t local_index, ResponseWork& out);
+// Step 3b, any thread: e, ee, se, psk, {} (a fresh ephemeral key and 2 DH); sets work.result.
+void build_response(ResponseWork& work);
+// Step 4, the peer table's thread: stores the built response's state, unless the handshake moved on since
+// prepare_response (another initiation accepted, cleared, another peer in the slot): then kWrongState.
+[[nodiscard]] HandshakeResult commit_response(Handshake& hs, const ResponseWork& work);
+
 // Both: derives the transport keypair from a completed handshake and wipes the handshake. nullptr when the
 // handshake is not in kCreatedResponse (responder) or kConsumedResponse (initiator).
 [[nodiscard]] KeypairPtr begin_session(Handshake& hs, MonoTime now);
