@@ -33,6 +33,10 @@ inline constexpr std::string_view kDefaultName = "wggate0";
 // kDefaultMaxPeers, so that `wg set` and reloads can add some; the ceiling is the kernel's (2^20 per device).
 inline constexpr std::uint32_t kDefaultMaxPeers = 1024;
 inline constexpr std::uint32_t kMaxPeersLimit = 1u << 20;
+// HandshakeThreads: threads that do the handshakes' X25519 work (control/handshake_pool.h); 0 does it on the
+// control thread itself.
+inline constexpr std::uint32_t kDefaultHandshakeThreads = 1;
+inline constexpr std::uint32_t kMaxHandshakeThreads = 64;
 inline constexpr std::size_t kMaxNameLen = 15;  // IFNAMSIZ - 1: the name also names the UAPI socket
 inline constexpr std::uint16_t kDefaultMetricsPort = 9586;
 
@@ -105,6 +109,8 @@ struct Gateway {
   int peer_metrics_line = 0;
   std::uint32_t max_peers = 0;  // 0: not set (peer_capacity() picks)
   int max_peers_line = 0;
+  std::uint32_t handshake_threads = kDefaultHandshakeThreads;
+  int handshake_threads_line = 0;
 };
 
 // InvalidArgumentError("file:line: message"), the form of every configuration error.

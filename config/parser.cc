@@ -141,6 +141,10 @@ const KeySpec kKeys[] = {
      [](Config& c, std::string_view v, int line) {
        return set(parse_max_peers(v), c.gateway.max_peers, c.gateway.max_peers_line, line);
      }},
+    {"HandshakeThreads", Section::kGateway, false,
+     [](Config& c, std::string_view v, int line) {
+       return set(parse_handshake_threads(v), c.gateway.handshake_threads, c.gateway.handshake_threads_line, line);
+     }},
     {"PeerMetrics", Section::kGateway, false,
      [](Config& c, std::string_view v, int line) {
        return set(parse_on_off(v), c.gateway.peer_metrics, c.gateway.peer_metrics_line, line);

@@ -97,6 +97,9 @@ absl::StatusOr<std::uint16_t> parse_mtu(std::string_view text) {
 }
 
 absl::StatusOr<std::uint32_t> parse_max_peers(std::string_view text) { return parse_number(text, 1, kMaxPeersLimit); }
+absl::StatusOr<std::uint32_t> parse_handshake_threads(std::string_view text) {
+  return parse_number(text, 0, kMaxHandshakeThreads);
+}
 
 absl::StatusOr<std::string> parse_gateway_name(std::string_view text) {
   if (text.empty() || text.size() > kMaxNameLen) {

@@ -27,6 +27,8 @@ namespace wg::config {
 [[nodiscard]] absl::StatusOr<std::uint16_t> parse_mtu(std::string_view text);
 // 1..kMaxPeersLimit (MaxPeers).
 [[nodiscard]] absl::StatusOr<std::uint32_t> parse_max_peers(std::string_view text);
+// HandshakeThreads: 0 (on the control thread) to kMaxHandshakeThreads.
+[[nodiscard]] absl::StatusOr<std::uint32_t> parse_handshake_threads(std::string_view text);
 // 1..15 characters of [A-Za-z0-9_=+.-], not "." or "..": what Linux accepts as an interface name.
 [[nodiscard]] absl::StatusOr<std::string> parse_gateway_name(std::string_view text);
 // A DPDK port id or device name: no spaces; resolved against the real ports only in main.

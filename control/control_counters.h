@@ -23,6 +23,8 @@ namespace wg::ctl {
   X(handshakes_initiated, "handshake initiations sent by this gateway (first tries and retries)") \
   X(timer_evaluations, "peers the control thread looked at for timers (traffic, deadlines, changes, sweep)") \
   X(timer_evaluations_deferred, "peers left for the next tick: a tick evaluates at most 4096")              \
+  X(handshake_jobs, "Noise steps run on the handshake threads (initiations opened, responses built)")       \
+  X(handshake_jobs_stale, "handshake thread results dropped: the key changed, the peer went or moved on")   \
   X(cookie_replies_sent, "cookie replies sent to sources that must prove their address first")    \
   X(cookie_replies_received, "cookie replies accepted from peers (the next try carries mac2)")    \
   X(under_load_entered, "times the control thread entered the under-load state")                  \
@@ -50,7 +52,8 @@ namespace wg::ctl {
   X(wrong_state, "response with no initiation outstanding")                                               \
   X(bad_response_tag, "response does not authenticate (wrong preshared key, or corrupted)")               \
   X(bad_point, "a DH gave the all-zero secret (low-order point)")                                         \
-  X(bad_cookie_reply, "cookie reply unexpected or not authentic")
+  X(bad_cookie_reply, "cookie reply unexpected or not authentic")                                          \
+  X(threads_busy, "initiation taken while all 512 handshake thread slots were in flight (not expected)")
 
 // X(reason, help): packets the control thread dropped, exported as wggate_control_drops_total{reason}. Every
 // queue control keeps has a bound, and each bound has its reason here.
@@ -85,6 +88,8 @@ inline constexpr const char* kCtlDropNames[] = {
 #define WG_CTL_GAUGES(X)                                                                                 \
   X(peers, "peers configured")                                                                           \
   X(peer_capacity, "peers the tables are sized for ([Gateway] MaxPeers, or twice the file's, at least 1024)") \
+  X(handshake_threads, "threads doing the handshakes' X25519 work ([Gateway] HandshakeThreads; 0: control)") \
+  X(handshake_jobs_in_flight, "handshakes on the handshake threads or waiting for control (at most 512)")  \
   X(timer_wheel_entries, "peers with a timer deadline on the control thread's wheel")                   \
   X(staged_packets, "inner packets staged for peers waiting for a handshake, all peers together")       \
   X(staging_budget, "the most packets staged for all peers together (a share of the mbuf pool)")        \

@@ -66,6 +66,8 @@ ControlPlane::ControlPlane(const config::Config& cfg, dp::Tables& tables, dp::Lp
       uapi_(&counters_, UapiServer::request_limit_for(tables.peer_capacity)) {
   identity_.set(*cfg.interface.private_key);
   gate_.init(identity_.public_key);
+  if (cfg.gateway.handshake_threads > 0) hs_pool_ = std::make_unique<HandshakePool>(cfg.gateway.handshake_threads);
+  counters_.set(CtlGauge::handshake_threads, cfg.gateway.handshake_threads);
   peers_.publish_indexes_to(tables_.live_index.get());
   tsc_hz_ = rte_get_tsc_hz();
   tsc0_ = rte_rdtsc();
@@ -160,6 +162,7 @@ void ControlPlane::refresh_metrics() {
   if (!metrics_) return;  // start-up applies the config before the exporter exists
   counters_.set(CtlGauge::peers, static_cast<double>(peers_.size()));
   counters_.set(CtlGauge::peer_capacity, static_cast<double>(peers_.capacity()));
+  counters_.set(CtlGauge::handshake_jobs_in_flight, hs_pool_ ? static_cast<double>(hs_pool_->in_flight()) : 0.0);
   publish_peer_facts();
 }
 
@@ -226,7 +229,9 @@ bool ControlPlane::drain_handoffs(MonoTime now) {
   rte_ring* hs = tables_.ring(dp::Handoff::handshake);
   // Many handshakes waiting means we are being asked for more DH work than we do: require cookies (5.3).
   // Only this ring counts: an ICMP flood or packets for offline peers must not push real peers into it.
-  if (gate_.observe_backlog(rte_ring_count(hs), now)) counters_.add(CtlCounter::under_load_entered);
+  // With handshake threads, the initiations they have not started yet count as well.
+  const std::size_t backlog = rte_ring_count(hs) + (hs_pool_ ? hs_pool_->queued() : 0);
+  if (gate_.observe_backlog(backlog, now)) counters_.add(CtlCounter::under_load_entered);
   counters_.set_under_load_until(gate_.under_load_until());
   for (std::size_t h = 0; h < dp::kHandoffs; ++h) {
     const auto kind = static_cast<dp::Handoff>(h);
@@ -234,7 +239,10 @@ bool ControlPlane::drain_handoffs(MonoTime now) {
       any |= drain_initiations(now);
       continue;
     }
-    const unsigned budget = kind == dp::Handoff::handshake_known ? kNoiseStepsPerPass : kDrainBurst;
+    unsigned budget = kind == dp::Handoff::handshake_known ? kNoiseStepsPerPass : kDrainBurst;
+    if (kind == dp::Handoff::handshake_known && hs_pool_) {  // initiations among them need a job slot
+      budget = std::min<unsigned>(budget, static_cast<unsigned>(HandshakePool::kSlots - hs_pool_->in_flight()));
+    }
     const unsigned n = rte_ring_sc_dequeue_burst(tables_.handoff[h], reinterpret_cast<void**>(pkts), budget, nullptr);
     any |= n > 0;
     for (unsigned i = 0; i < n; ++i) {
@@ -259,7 +267,10 @@ bool ControlPlane::drain_initiations(MonoTime now) {
   const MonoTime until = now + kInitiationTime;
   unsigned steps = 0, taken = 0;
   rte_mbuf* m = nullptr;
+  // With handshake threads a message is taken only while a job slot is free: the rest wait in the ring,
+  // where they count towards "under load".
   while (steps < kNoiseStepsPerPass && taken < kInitiationsPerPass &&
+         (!hs_pool_ || hs_pool_->in_flight() < HandshakePool::kSlots) &&
          rte_ring_sc_dequeue(ring, reinterpret_cast<void**>(&m)) == 0) {
     ++taken;
     steps += handle_handshake(m, now) ? 1 : 0;
@@ -504,6 +515,7 @@ void ControlPlane::run() {
     bool busy = false;
     MonoTime now = mono_now();
     busy |= drain_handoffs(now);
+    busy |= drain_handshake_jobs(now);
     busy |= drain_awaiting_neighbor();
     busy |= uapi_.poll();
     busy |= drain_events();

@@ -4,7 +4,8 @@
 //   1. (control's RX queue is polled by worker 0; control only transmits on its TX queue)
 //   2. the hand-off rings from the workers, one per reason (dataplane/tables.h, WG_DP_HANDOFFS), each with a
 //      bounded share of the pass: handshake messages (handshakes.cc), ARP/NDP and traffic for our addresses
-//      (local.cc), packets over the MTU (ICMP too-big), packets for peers without a session (staged)
+//      (local.cc), packets over the MTU (ICMP too-big), packets for peers without a session (staged);
+//      initiations go on to the handshake threads (handshake_pool.h), and what they finished comes back here
 //   3. awaiting_neighbor and the events ring: held packets, keypair confirmations, roaming
 //   4. UAPI requests that the UAPI thread has read (uapi.h): applied here, answered there
 //   5. every tick: the peers the workers noticed traffic for, those due on the timer wheel, those control
@@ -32,6 +33,7 @@
 #include "control/peer_table.h"
 #include "control/route_table.h"
 #include "control/handshake_gate.h"
+#include "control/handshake_pool.h"
 #include "control/token_bucket.h"
 #include "control/metrics.h"
 #include "control/neighbors.h"
@@ -90,6 +92,14 @@ class ControlPlane {
   bool handle_handshake(rte_mbuf* m, MonoTime now);
   // The initiations ring, within a pass's budget (see control_plane.cc).
   bool drain_initiations(MonoTime now);
+  // What the handshake threads finished (handshake_pool.h): opened initiations accepted and their responses
+  // handed back to be built; built responses committed and sent.
+  bool drain_handshake_jobs(MonoTime now);
+  bool opened(HandshakeJob& job, MonoTime now);  // true: the job went back to the threads
+  void built(HandshakeJob& job, MonoTime now);
+  // The parts of answering an initiation that are the same inline and with threads.
+  Peer* initiation_accepted(noise::Handshake* hs, const net::Endpoint& src, MonoTime now);
+  void respond(Peer& p, noise::MessageResponse resp, MonoTime now);
   void send_initiation(Peer& p, MonoTime now);
   void send_handshake_message(Peer& p, std::span<std::uint8_t> msg, MonoTime now);
   bool transmit_handshake(Peer& p, std::span<const std::uint8_t> msg, MonoTime now);
@@ -178,6 +188,7 @@ class ControlPlane {
 
   noise::StaticIdentity identity_;
   HandshakeGate gate_;  // mac1, cookies under load, rate limits (handshake_gate.h)
+  std::unique_ptr<HandshakePool> hs_pool_;  // null with HandshakeThreads = 0: the Noise steps run here
   PeerTable peers_;
   RouteTable allowed_ips_;
   std::deque<Retired> retiring_;

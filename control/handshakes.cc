@@ -1,5 +1,11 @@
 // Handshake messages on the control thread: mac1 (and mac2 under load) first, then the Noise step, then
 // keypair publication. Also the control thread's own transport sends: staged packets and keepalives.
+// With handshake threads (HandshakeThreads >= 1), an initiation's two DH-heavy steps run there:
+//   handle_handshake (gate) -> job kOpen -> [thread: open_initiation] -> opened(): accept, index,
+//   prepare_response -> job kBuild -> [thread: build_response] -> built(): commit, keypair published,
+//   response sent.
+// Responses to our own initiations, and our initiations, stay here: their number is bounded by our own
+// timers (one per peer per REKEY_TIMEOUT), not by what arrives.
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
@@ -67,6 +73,22 @@ bool ControlPlane::handle_handshake(rte_mbuf* m, MonoTime now) {
     }
   }
 
+  if (cls == noise::MessageClass::kInitiation && hs_pool_) {
+    // The callers take a message only while a slot is free; should none be, it is refused and counted.
+    HandshakeJob* job = hs_pool_->acquire();
+    if (job == nullptr) {
+      counters_.add_rejected(HandshakeReject::threads_busy);
+      rte_pktmbuf_free(m);
+      return false;
+    }
+    job->step = HandshakeJob::Step::kOpen;
+    std::memcpy(&job->initiation, v.payload.data(), sizeof(job->initiation));
+    job->identity = identity_;
+    job->src = v.src;
+    rte_pktmbuf_free(m);
+    hs_pool_->submit(job);
+    return false;  // no DH here
+  }
   if (cls == noise::MessageClass::kInitiation) {
     noise::MessageInitiation msg;
     std::memcpy(&msg, v.payload.data(), sizeof(msg));
@@ -77,25 +99,10 @@ bool ControlPlane::handle_handshake(rte_mbuf* m, MonoTime now) {
       log_event("initiation from %s refused: %s", v.src.to_string().c_str(), noise::to_string(c.result));
       return true;
     }
-    log_event("initiation from %s accepted", v.src.to_string().c_str());
-    Peer* p = peers_.peer_of(c.handshake);
-    p->timers.on_any_authenticated_packet_received(now);
-    touch(*p);
-    if (!p->endpoint || *p->endpoint != v.src) {
-      p->endpoint = v.src;  // roaming: answer where it came from
-      publish_route(*p);
-    }
-    if (p->handshake_index != 0) peers_.release_index(p->handshake_index);
-    p->handshake_index = peers_.allocate_index(*p);
+    Peer* p = initiation_accepted(c.handshake, v.src, now);
     noise::MessageResponse resp;
     if (noise::create_response(p->handshake, p->handshake_index, resp) != noise::HandshakeResult::kOk) return true;
-    // The keypair is published before the response leaves: the initiator may send its first data packet
-    // the moment the response arrives (a LAN peer answers in tens of microseconds), and a worker must
-    // already find the keypair by its index, or that packet is lost as unknown.
-    noise::KeypairPtr kp = noise::begin_session(p->handshake, now);
-    p->handshake_index = 0;  // the index now belongs to the keypair
-    session_ready(*p, std::move(kp), now);
-    send_handshake_message(*p, {reinterpret_cast<std::uint8_t*>(&resp), sizeof(resp)}, now);
+    respond(*p, resp, now);
     return true;
   }
   if (cls == noise::MessageClass::kResponse) {
@@ -137,6 +144,79 @@ bool ControlPlane::handle_handshake(rte_mbuf* m, MonoTime now) {
   }
   rte_pktmbuf_free(m);
   return false;
+}
+
+Peer* ControlPlane::initiation_accepted(noise::Handshake* hs, const net::Endpoint& src, MonoTime now) {
+  log_event("initiation from %s accepted", src.to_string().c_str());
+  Peer* p = peers_.peer_of(hs);
+  p->timers.on_any_authenticated_packet_received(now);
+  touch(*p);
+  if (!p->endpoint || *p->endpoint != src) {
+    p->endpoint = src;  // roaming: answer where it came from
+    publish_route(*p);
+  }
+  if (p->handshake_index != 0) peers_.release_index(p->handshake_index);
+  p->handshake_index = peers_.allocate_index(*p);
+  return p;
+}
+
+void ControlPlane::respond(Peer& p, noise::MessageResponse resp, MonoTime now) {
+  // The keypair is published before the response leaves: the initiator may send its first data packet
+  // the moment the response arrives (a LAN peer answers in tens of microseconds), and a worker must
+  // already find the keypair by its index, or that packet is lost as unknown.
+  noise::KeypairPtr kp = noise::begin_session(p.handshake, now);
+  p.handshake_index = 0;  // the index now belongs to the keypair
+  session_ready(p, std::move(kp), now);
+  send_handshake_message(p, {reinterpret_cast<std::uint8_t*>(&resp), sizeof(resp)}, now);
+}
+
+bool ControlPlane::drain_handshake_jobs(MonoTime now) {
+  if (!hs_pool_) return false;
+  HandshakeJob* done[64];
+  const unsigned n = hs_pool_->poll(done, 64);
+  counters_.add(CtlCounter::handshake_jobs, n);
+  for (unsigned i = 0; i < n; ++i) {
+    HandshakeJob* job = done[i];
+    if (job->step == HandshakeJob::Step::kOpen) {
+      if (opened(*job, now)) continue;  // back on the threads, to build the response
+    } else {
+      built(*job, now);
+    }
+    hs_pool_->release(job);
+  }
+  return n > 0;
+}
+
+bool ControlPlane::opened(HandshakeJob& job, MonoTime now) {
+  if (!(job.identity.public_key == identity_.public_key)) {  // our key changed while it waited
+    counters_.add(CtlCounter::handshake_jobs_stale);
+    return false;
+  }
+  const noise::ConsumedMessage c = noise::accept_initiation(job.opened, peers_, now);
+  if (c.result != noise::HandshakeResult::kOk) {
+    counters_.add_rejected(c.result);
+    log_event("initiation from %s refused: %s", job.src.to_string().c_str(), noise::to_string(c.result));
+    return false;
+  }
+  Peer* p = initiation_accepted(c.handshake, job.src, now);
+  if (noise::prepare_response(p->handshake, p->handshake_index, job.response) != noise::HandshakeResult::kOk) {
+    return false;
+  }
+  job.peer = p->id;
+  job.step = HandshakeJob::Step::kBuild;
+  hs_pool_->submit(&job);
+  return true;
+}
+
+void ControlPlane::built(HandshakeJob& job, MonoTime now) {
+  // The peer may have been removed (its id perhaps reused), or its handshake moved on (a newer initiation,
+  // our own, the timers clearing it) while the response was being built: commit_response refuses then.
+  Peer* p = peers_.get(job.peer);
+  if (p == nullptr || noise::commit_response(p->handshake, job.response) != noise::HandshakeResult::kOk) {
+    counters_.add(CtlCounter::handshake_jobs_stale);
+    return;
+  }
+  respond(*p, job.response.message, now);
 }
 
 void ControlPlane::session_ready(Peer& p, noise::KeypairPtr kp, MonoTime now) {

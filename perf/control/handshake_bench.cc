@@ -5,8 +5,8 @@
 // publication of the new keypair to the workers:
 //   CookieChecker::validate (mac1; mac2 too when under load) -> consume_initiation (1 DH, the static-static
 //   one being precomputed per peer, 2 AEADs, the timestamp replay and flood checks, the initiator's static
-//   key found through a PeerDirectory) -> the peer found for the handshake (a scan, as PeerTable::peer_of
-//   does) -> create_response (a fresh ephemeral key and 2 DH) -> CookieMaker::add_macs on the response ->
+//   key found through a PeerDirectory) -> the peer found for the handshake (a hash lookup, as
+//   PeerTable::peer_of does) -> create_response (a fresh ephemeral key and 2 DH) -> CookieMaker::add_macs on the response ->
 //   begin_session (KDF, new Keypair) -> the keypair freed.
 // Initiations are created beforehand by the initiators, outside the measured time (16 at a time, timer
 // paused), each initiator in turn, so consecutive handshakes come from distinct peers.
@@ -18,6 +18,14 @@
 //   handshake/cookie_reply/<peers>          under load, an initiation without mac2: mac1 check and the
 //                                           cookie reply (the cheap refusal that costs no DH)
 //   <peers>: distinct initiators, each initiating once per round in turn (1, 256, 1024)
+//   handshake/threads/<K>                   the responder work of 1024 peers through control's HandshakePool
+//                                           (control/handshake_pool.h): open_initiation and build_response
+//                                           on K threads, the rest (mac1, accept, prepare, commit, macs,
+//                                           begin_session) on the benchmark's thread, as control does. Real
+//                                           time: a round submits every peer's initiation (at most 512 in
+//                                           flight) and completes every response. K = 0 runs the same steps
+//                                           on the benchmark's thread (open computes DH(S, S) itself: one
+//                                           X25519 more than responder/, which uses the per-peer cache).
 // JSON fields: items_per_second (= the handshakes_per_second field: responder-side handshakes completed per
 // second on one core, over CPU time; for cookie_reply, cookie replies per second), real_time and cpu_time
 // (us per handshake, time_unit "us").
@@ -34,9 +42,12 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "control/handshake_pool.h"
 #include "lib/crypto/x25519.h"
 #include "lib/protocol/cookie.h"
 #include "lib/protocol/noise.h"
@@ -78,6 +89,7 @@ class Responder : public noise::PeerDirectory {
     p->handshake = std::make_unique<noise::Handshake>(identity, pub, crypto::Key());
     p->cookie.init(pub);
     by_key_[pub] = p.get();
+    by_handshake_[p->handshake.get()] = p.get();
     peers_.push_back(std::move(p));
     return *peers_.back();
   }
@@ -87,12 +99,10 @@ class Responder : public noise::PeerDirectory {
   }
   // Only the initiator side looks handshakes up by index; the responder path never calls this.
   noise::Handshake* find_by_local_index(std::uint32_t) override { return nullptr; }
-  // As PeerTable::peer_of: a scan over the peers (fine at the sizes control has).
+  // As PeerTable::peer_of: one hash lookup.
   Peer* peer_of(const noise::Handshake* hs) {
-    for (auto& p : peers_) {
-      if (p->handshake.get() == hs) return p.get();
-    }
-    return nullptr;
+    auto it = by_handshake_.find(hs);
+    return it == by_handshake_.end() ? nullptr : it->second;
   }
 
   noise::StaticIdentity identity;
@@ -100,6 +110,7 @@ class Responder : public noise::PeerDirectory {
 
  private:
   std::map<crypto::PublicKey, Peer*> by_key_;
+  std::unordered_map<const noise::Handshake*, Peer*> by_handshake_;
   std::vector<std::unique_ptr<Peer>> peers_;
 };
 
@@ -276,6 +287,86 @@ void run(benchmark::State& state, Mode mode) {
       benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
+// One round: every peer's initiation through the pool; false (with `why`) on any refusal.
+bool threads_round(World& w, ctl::HandshakePool& pool, std::string& why) {
+  const std::size_t peers = w.initiators.size();
+  std::size_t next = 0, completed = 0;
+  while (completed < peers) {
+    while (next < peers) {
+      const noise::MessageInitiation& msg = w.messages[next];
+      const std::span<const std::uint8_t> raw(reinterpret_cast<const std::uint8_t*>(&msg), sizeof(msg));
+      if (w.responder.checker.validate(raw, false, w.initiators[next]->src, w.cookie_now) !=
+          noise::MacResult::kValidMacButNoCookie) {
+        why = "mac1 refused";
+        return false;
+      }
+      ctl::HandshakeJob* j = pool.acquire();
+      if (j == nullptr) break;  // 512 in flight: finish some first
+      j->step = ctl::HandshakeJob::Step::kOpen;
+      j->initiation = msg;
+      j->identity = w.responder.identity;
+      j->peer = static_cast<std::uint32_t>(next++);
+      pool.submit(j);
+    }
+    ctl::HandshakeJob* done[64];
+    const unsigned n = pool.poll(done, 64);
+    if (n == 0) {
+      std::this_thread::sleep_for(std::chrono::microseconds(200));  // as control when idle: never spin
+      continue;
+    }
+    for (unsigned i = 0; i < n; ++i) {
+      ctl::HandshakeJob* j = done[i];
+      if (j->step == ctl::HandshakeJob::Step::kOpen) {
+        const noise::ConsumedMessage c = noise::accept_initiation(j->opened, w.responder, w.now);
+        if (c.result != noise::HandshakeResult::kOk ||
+            noise::prepare_response(*c.handshake, ++w.next_index, j->response) != noise::HandshakeResult::kOk) {
+          why = std::string("initiation refused: ") + noise::to_string(c.result);
+          return false;
+        }
+        j->step = ctl::HandshakeJob::Step::kBuild;
+        pool.submit(j);
+        continue;
+      }
+      noise::Handshake* hs = w.responder.find_by_static_key(w.initiators[j->peer]->identity.public_key);
+      Responder::Peer* peer = w.responder.peer_of(hs);
+      if (peer == nullptr || noise::commit_response(*hs, j->response) != noise::HandshakeResult::kOk) {
+        why = "response not committed";
+        return false;
+      }
+      peer->cookie.add_macs(bytes_of(j->response.message), w.cookie_now);
+      noise::KeypairPtr kp = noise::begin_session(*hs, w.now);
+      benchmark::DoNotOptimize(kp.get());
+      pool.release(j);
+      ++completed;
+    }
+  }
+  return true;
+}
+
+void run_threads(benchmark::State& state) {
+  constexpr std::size_t kPeers = 1024;
+  World* w = world_for(kPeers, Mode::kNormal);
+  if (w == nullptr) {
+    fail(state, "responder handshake does not complete at the initiator");
+    return;
+  }
+  ctl::HandshakePool pool(static_cast<unsigned>(state.range(0)));
+  for (auto _ : state) {
+    state.PauseTiming();
+    const bool made = w->make_messages(0, kPeers, Mode::kNormal);
+    state.ResumeTiming();
+    std::string why;
+    if (!made || !threads_round(*w, pool, why)) {
+      fail(state, made ? why : "initiator could not build an initiation");
+      break;
+    }
+  }
+  const auto done = static_cast<double>(state.iterations() * kPeers);
+  state.SetItemsProcessed(static_cast<std::int64_t>(done));
+  state.counters["handshakes_per_second"] = benchmark::Counter(done, benchmark::Counter::kIsRate);
+  state.counters["threads"] = static_cast<double>(state.range(0));
+}
+
 void register_all() {
   const std::pair<const char*, Mode> modes[] = {{"handshake/responder", Mode::kNormal},
                                                 {"handshake/responder_under_load", Mode::kUnderLoad},
@@ -287,6 +378,12 @@ void register_all() {
         ->Arg(1024)
         ->Unit(benchmark::kMicrosecond);
   }
+  benchmark::RegisterBenchmark("handshake/threads", run_threads)
+      ->Arg(0)
+      ->Arg(1)
+      ->Arg(2)
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond);
 }
 
 }  // namespace

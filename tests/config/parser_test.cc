@@ -213,6 +213,11 @@ TEST(ParserErrors, BadValuesSayWhy) {
   EXPECT_EQ(parse_ok(with_gateway_line("MaxPeers = 1048576")).gateway.max_peers, 1048576u);
   EXPECT_EQ(parse_ok(with_gateway_line("MaxPeers = 100000")).peer_capacity(), 100000u);
   EXPECT_EQ(parse_ok(kMinimal).peer_capacity(), 1024u) << "default: room for 1024 at least";
+  expect_error(with_gateway_line("HandshakeThreads = 65"), 5, "HandshakeThreads: 65 is out of range 0..64");
+  expect_error(with_gateway_line("HandshakeThreads = -1"), 5, "HandshakeThreads: '-1' is not a number");
+  EXPECT_EQ(parse_ok(with_gateway_line("HandshakeThreads = 0")).gateway.handshake_threads, 0u);
+  EXPECT_EQ(parse_ok(with_gateway_line("HandshakeThreads = 4")).gateway.handshake_threads, 4u);
+  EXPECT_EQ(parse_ok(kMinimal).gateway.handshake_threads, kDefaultHandshakeThreads);
   expect_error(with_gateway_line("PeerMetrics = none"), 5, "PeerMetrics: 'none' is not on or off");
   EXPECT_FALSE(parse_ok(with_gateway_line("PeerMetrics = off")).gateway.peer_metrics);
   EXPECT_TRUE(parse_ok(kMinimal).gateway.peer_metrics);

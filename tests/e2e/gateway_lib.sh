@@ -62,6 +62,8 @@ MTU = 1420
 CONF
   # CRYPTO_ENGINE=simd|ipsec-mb|sodium runs the same scenarios on another batch engine.
   [ -z "${CRYPTO_ENGINE:-}" ] || echo "CryptoEngine = $CRYPTO_ENGINE" >> "$E2E_TMP/wggate.conf"
+  # HANDSHAKE_THREADS=K: the handshakes' X25519 work on K threads (default 1; 0: on the control thread).
+  [ -z "${HANDSHAKE_THREADS:-}" ] || echo "HandshakeThreads = $HANDSHAKE_THREADS" >> "$E2E_TMP/wggate.conf"
   chmod 600 "$E2E_TMP/wggate.conf"  # it holds a key
 }
 

@@ -53,6 +53,15 @@ gap=$(metric wggate_control_loop_gap_max_seconds)
 # waited for it instead of starting handshakes of wggate's own (which the swarm never answers).
 initiated=$(metric wggate_handshakes_initiated_total)
 [ "${initiated%.*}" -le 1 ] || fail "swarm: wggate sent $initiated initiations of its own; the swarm's sessions needed none"
+# With handshake threads (HANDSHAKE_THREADS, default 1), both of each answer's X25519 steps ran there.
+threads=$(metric wggate_handshake_threads)
+jobs=$(metric wggate_handshake_jobs_total)
+stale=$(metric wggate_handshake_jobs_stale_total)
+[ "${threads%.*}" = "${HANDSHAKE_THREADS:-1}" ] || fail "swarm: wggate_handshake_threads is $threads, want ${HANDSHAKE_THREADS:-1}"
+if [ "${threads%.*}" -gt 0 ]; then
+  [ "${jobs%.*}" -ge $((2 * peers)) ] || fail "swarm: $jobs jobs on the handshake threads for $peers answered initiations (want >= $((2 * peers)))"
+fi
+log "  handshake threads: $threads; jobs run $jobs, stale $stale"
 # Echo retries are allowed (the swarm resends after 2 s): say where the first tries went.
 pass "swarm ($peers peers up and echoed: ${summary#*: }; wg show dump ${dump_ms} ms; longest control-loop gap ${gap} s; gateway drops: $(gw_counters_grown "$E2E_TMP/counters-before.txt"))"
 
