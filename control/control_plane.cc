@@ -453,14 +453,10 @@ void ControlPlane::evaluate(Peer& p, MonoTime now) {
   // A worker's request means "no usable session for a packet"; it may be stale by now (a responder's
   // keypair confirmed meanwhile), so it counts only while there is still no session.
   const bool worker_wants = slot.handshake_wanted.exchange(false, std::memory_order_acq_rel);
-  // As responders we just answered an initiation: the initiator's first packet confirms that keypair
-  // within moments, so no initiation of ours for REKEY_TIMEOUT (the kernel counts the response as the
-  // last handshake message sent). Without this, a reply racing the confirmation starts a handshake the
-  // peer must answer, for every peer that came up by initiating.
-  const noise::Keypair* next = p.keypairs.next();
-  const bool awaiting_confirmation = next != nullptr && !next->i_am_initiator && now - next->created < noise::kRekeyTimeout;
+  // Right after we answered an initiation, a wanted initiation waits for the initiator's confirmation
+  // (PeerTimers::on_response_sent): a reply racing it starts no handshake of ours.
   const bool wanted = worker_wants || staging_.count(p.id) > 0;
-  const bool no_session = cur == nullptr && !awaiting_confirmation && wanted;
+  const bool no_session = cur == nullptr && wanted;
   if ((no_session || rekey) && !p.timers.handshake_in_progress()) p.timers.on_want_handshake(now);
   const noise::TimerActions a = p.timers.poll(now);
   if (a.zero_keys) {
@@ -471,13 +467,12 @@ void ControlPlane::evaluate(Peer& p, MonoTime now) {
   if (a.send_initiation) send_initiation(p, now);
   if (a.send_keepalive || a.send_persistent_keepalive) send_transport(p, {}, now);
 
-  // When to look again unless traffic or control says so first: the timers' next deadline, the expiry of
-  // every keypair, and the end of a responder's wait for confirmation while packets wait on it.
+  // When to look again unless traffic or control says so first: the timers' next deadline (the end of a
+  // responder's wait for confirmation included) and the expiry of every keypair.
   MonoTime wake = p.timers.next_deadline(now);
   for (const noise::Keypair* k : {p.keypairs.current(), p.keypairs.previous(), p.keypairs.next()}) {
     if (k != nullptr) wake = std::min(wake, k->created + noise::kRejectAfterTime);
   }
-  if (awaiting_confirmation && wanted) wake = std::min(wake, next->created + noise::kRekeyTimeout);
   if (wake == noise::kNever) {
     wheel_.cancel(p.id);
   } else {

@@ -168,6 +168,8 @@ void ControlPlane::respond(Peer& p, noise::MessageResponse resp, MonoTime now) {
   p.handshake_index = 0;  // the index now belongs to the keypair
   session_ready(p, std::move(kp), now);
   send_handshake_message(p, {reinterpret_cast<std::uint8_t*>(&resp), sizeof(resp)}, now);
+  p.timers.on_response_sent(now);  // no initiation of ours while the initiator confirms (timers.h)
+  touch(p);
 }
 
 bool ControlPlane::drain_handshake_jobs(MonoTime now) {

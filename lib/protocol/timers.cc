@@ -49,6 +49,8 @@ void PeerTimers::on_want_handshake(MonoTime now) {
   attempt_start_ = now;
 }
 
+void PeerTimers::on_response_sent(MonoTime now) { answered_until_ = now + kRekeyTimeout; }
+
 void PeerTimers::set_persistent_keepalive(MonoTime now, std::chrono::seconds interval) {
   const auto old = persistent_interval_;
   persistent_interval_ = std::max(interval, std::chrono::seconds{0});
@@ -79,7 +81,7 @@ TimerActions PeerTimers::poll(MonoTime now) {
     new_handshake_at_ = kNever;
     // As the kernel does: make sure residue of a partial exchange is wiped eventually (6.3).
     if (zero_at_ == kNever) zero_at_ = now + kZeroKeysAfter;
-  } else if (handshake_ == Handshake::kDue ||
+  } else if ((handshake_ == Handshake::kDue && !held_by_response(now)) ||
              (handshake_ == Handshake::kAwaiting && now >= retransmit_at_)) {
     actions.send_initiation = true;
     handshake_ = Handshake::kRequested;
@@ -89,7 +91,10 @@ TimerActions PeerTimers::poll(MonoTime now) {
   // 6.5: data sent and nothing back. Starts a fresh attempt unless one is already running.
   if (new_handshake_at_ != kNever && now >= new_handshake_at_) {
     new_handshake_at_ = kNever;
-    if (handshake_ == Handshake::kIdle) {
+    if (handshake_ == Handshake::kIdle && held_by_response(now)) {
+      handshake_ = Handshake::kDue;  // sent once the wait after our response is over
+      attempt_start_ = now;
+    } else if (handshake_ == Handshake::kIdle) {
       actions.send_initiation = true;
       handshake_ = Handshake::kRequested;
       attempt_start_ = now;
@@ -116,8 +121,9 @@ TimerActions PeerTimers::poll(MonoTime now) {
 }
 
 MonoTime PeerTimers::next_deadline(MonoTime now) const {
-  if (handshake_ == Handshake::kDue) return now;
+  if (handshake_ == Handshake::kDue && !held_by_response(now)) return now;
   MonoTime earliest = std::min({new_handshake_at_, keepalive_at_, persistent_at_, zero_at_});
+  if (handshake_ == Handshake::kDue) earliest = std::min(earliest, answered_until_);
   if (attempt_start_ != kNever) earliest = std::min<MonoTime>(earliest, attempt_start_ + kRekeyAttemptTime);
   if (handshake_ == Handshake::kAwaiting) earliest = std::min(earliest, retransmit_at_);
   return earliest == kNever ? kNever : std::max(earliest, now);

@@ -61,6 +61,12 @@ class PeerTimers {
   // Traffic is queued and there is no usable keypair (or a rekey rule below said so): opens the
   // REKEY_ATTEMPT_TIME window if none is open, and asks for an initiation unless one is under way.
   void on_want_handshake(MonoTime now);
+  // We answered an initiation. Its initiator confirms the new session with its first packet within moments,
+  // so for REKEY_TIMEOUT no initiation of ours goes out (the kernel counts the response as the last
+  // handshake message sent): one wanted meanwhile (a reply racing the confirmation, 6.5's new handshake)
+  // waits until then, and the confirmation (on_handshake_complete) cancels it. Retransmissions of an
+  // initiation already sent are not held.
+  void on_response_sent(MonoTime now);
   // 0 disables. Enabling from 0 makes a keepalive due at once (as the kernel does), so the NAT mapping
   // exists before the first packet from us; changing a non-zero interval keeps the last-sent reference.
   void set_persistent_keepalive(MonoTime now, std::chrono::seconds interval);
@@ -83,6 +89,7 @@ class PeerTimers {
   };
 
   void close_attempt();
+  bool held_by_response(MonoTime now) const { return answered_until_ != kNever && now < answered_until_; }
 
   // 6.4: the attempt window and the retransmission of the initiation.
   Handshake handshake_ = Handshake::kIdle;
@@ -98,6 +105,8 @@ class PeerTimers {
   MonoTime persistent_at_ = kNever;
   // 6.3: zero all key material when no new session appears for this long.
   MonoTime zero_at_ = kNever;
+  // on_response_sent: no initiation of ours before this.
+  MonoTime answered_until_ = kNever;
 };
 
 // Rekey rules of 6.2 "Transport Message Limits" / 6.3 "Key Rotation", checked on each send or receive under

@@ -46,6 +46,42 @@ TEST_F(TimersTest, WantHandshakeRequestsOneInitiationAtOnce) {
   EXPECT_FALSE(at(kT0 + 1s).send_initiation);
 }
 
+TEST_F(TimersTest, AfterOurResponseAWantedInitiationWaitsRekeyTimeout) {
+  timers_.on_response_sent(kT0);
+  timers_.on_want_handshake(kT0 + 1s);  // a reply raced the initiator's confirmation
+  EXPECT_TRUE(timers_.handshake_in_progress());
+  EXPECT_EQ(timers_.next_deadline(kT0 + 1s), kT0 + kRekeyTimeout);
+  EXPECT_FALSE(at(kT0 + 1s).send_initiation);
+  EXPECT_FALSE(at(kT0 + kRekeyTimeout - kNs).send_initiation);
+  // Never confirmed: the initiation goes out once the wait is over, inside the attempt window opened at 1 s.
+  EXPECT_TRUE(at(kT0 + kRekeyTimeout).send_initiation);
+  EXPECT_FALSE(at(kT0 + kRekeyTimeout).send_initiation);
+}
+
+TEST_F(TimersTest, ConfirmationCancelsTheInitiationHeldAfterOurResponse) {
+  timers_.on_response_sent(kT0);
+  timers_.on_want_handshake(kT0 + 10ms);
+  timers_.on_handshake_complete(kT0 + 20ms);  // the initiator's first packet
+  EXPECT_FALSE(timers_.handshake_in_progress());
+  EXPECT_EQ(timers_.next_deadline(kT0 + 20ms), kNever);
+  EXPECT_FALSE(at(kT0 + 10s).any());
+}
+
+TEST_F(TimersTest, ResponseHoldsNewHandshakeButNotRetransmission) {
+  // 6.5's new handshake falling due within REKEY_TIMEOUT of our response waits too.
+  timers_.on_data_sent(kT0);
+  const MonoTime due = kT0 + kKeepaliveTimeout + kRekeyTimeout;
+  timers_.on_response_sent(due - 1s);
+  EXPECT_FALSE(at(due).send_initiation);
+  EXPECT_TRUE(timers_.handshake_in_progress());
+  EXPECT_EQ(timers_.next_deadline(due), due - 1s + kRekeyTimeout);
+  EXPECT_TRUE(at(due - 1s + kRekeyTimeout).send_initiation);
+  // A retransmission of an initiation we sent is not held by a response sent meanwhile.
+  timers_.on_handshake_initiated(due + 4s, 0s);
+  timers_.on_response_sent(due + 4s + kRekeyTimeout - 1s);
+  EXPECT_TRUE(at(due + 4s + kRekeyTimeout).send_initiation);
+}
+
 TEST_F(TimersTest, RetransmitExactlyAtRekeyTimeoutPlusJitter) {
   constexpr MonoTime kJitter = 123ms;
   timers_.on_handshake_initiated(kT0, kJitter);
