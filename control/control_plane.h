@@ -133,6 +133,7 @@ class ControlPlane {
   const net::IpAddress* own_address(std::uint16_t port, std::uint8_t family) const;
 
   // device_update.cc: live changes (UAPI set=1, SIGHUP, start-up)
+  static constexpr std::size_t kTrimAfterPeers = 1024;  // malloc_trim(0) after adding or removing this many
   [[nodiscard]] absl::Status apply_change(const DeviceChange& change);
   void remove_peers(std::span<Peer* const> gone);
   void reload_config();

@@ -8,6 +8,7 @@
 //   5. tear down the removed peers: unpublish their route and keypairs, wait a grace period, then free
 //      everything and zero their worker records, so the slot can serve a new peer later
 #include <rte_mbuf.h>
+#include <malloc.h>
 
 #include <algorithm>
 #include <iterator>
@@ -149,6 +150,8 @@ absl::Status ControlPlane::apply_change(const DeviceChange& c) {
               created.size(), updated, removed, peers_.size(), allowed_ips_.size());
   }
   refresh_metrics();
+  // A change of thousands of peers (a bulk `wg set`, a reload) frees as much as it built: give it back.
+  if (created.size() + removed >= kTrimAfterPeers) malloc_trim(0);
   return absl::OkStatus();
 }
 

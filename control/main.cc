@@ -7,6 +7,7 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_pdump.h>
+#include <malloc.h>
 
 #include <atomic>
 #include <csignal>
@@ -141,6 +142,9 @@ int main(int argc, char** argv) {
   auto control = std::make_unique<ctl::ControlPlane>(cfg, *tables, (*owner)->lpm, gw, *pool, static_cast<std::uint16_t>(workers),
                                                      engines[workers].get(), g_stop, &g_reload);
   if (absl::Status s = control->init(); !s.ok()) return fail(std::string(s.message()));
+  // Reading the file and building every peer freed much of what it allocated: give it back, so that RSS says
+  // what the gateway keeps (about 1.6 KiB a peer), not what reading 100,000 [Peer]s took on the way.
+  malloc_trim(0);
   if (absl::Status s = ctl::start_telemetry({g.name, control->metrics(), tables, workers}); !s.ok()) {
     return fail(std::string(s.message()));
   }
