@@ -9,6 +9,8 @@ packages=(
   # libraries
   libdpdk-dev dpdk libipsec-mb-dev libsodium-dev libabsl-dev prometheus-cpp-dev
   libbenchmark-dev libgtest-dev libgmock-dev libb2-dev
+  # the fleet (issue 16): etcd's JSON gateway over libcurl; a real etcd for the tests
+  libcurl4-openssl-dev nlohmann-json3-dev etcd-server etcd-client
   # lab and end-to-end tests
   wireguard-go wireguard-tools iproute2 iputils-ping tcpdump tshark ethtool
   python3 curl netcat-openbsd procps prometheus

@@ -1,0 +1,193 @@
+// EtcdClient against a real etcd (Debian's etcd-server, started here on loopback ports of its own, its data in
+// a temporary directory): keys under a prefix with binary values, a range at an older revision, leases that
+// renew and that take their keys when revoked, failing over past a dead endpoint, and a bounded error when
+// nothing answers. Skipped, visibly, where no etcd binary is installed.
+#include "control/etcd_client.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+extern char** environ;
+
+namespace wg::ctl {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A loopback port nobody listens on at this moment.
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(a);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    ::close(fd);
+    return 0;
+  }
+  const int port = ntohs(a.sin_port);
+  ::close(fd);
+  return port;
+}
+
+EtcdClient::Options opts(std::vector<std::string> endpoints, std::chrono::milliseconds timeout = 2000ms) {
+  EtcdClient::Options o;
+  o.endpoints = std::move(endpoints);
+  o.timeout = timeout;
+  return o;
+}
+
+std::string find_etcd() {
+  for (const char* p : {"/usr/bin/etcd", "/usr/local/bin/etcd"}) {
+    if (::access(p, X_OK) == 0) return p;
+  }
+  return "";
+}
+
+class EtcdClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string etcd = find_etcd();
+    if (etcd.empty()) GTEST_SKIP() << "no etcd binary (Debian package etcd-server): EtcdClient not tested";
+    char tmpl[] = "/tmp/wggate-etcd-test.XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    const int client = free_port(), peer = free_port();
+    ASSERT_NE(client, 0);
+    ASSERT_NE(peer, 0);
+    url_ = "http://127.0.0.1:" + std::to_string(client);
+    const std::string peer_url = "http://127.0.0.1:" + std::to_string(peer);
+    std::vector<std::string> args = {etcd, "--name", "t", "--data-dir", dir_ + "/data",
+                                     "--listen-client-urls", url_, "--advertise-client-urls", url_,
+                                     "--listen-peer-urls", peer_url, "--initial-advertise-peer-urls", peer_url,
+                                     "--initial-cluster", "t=" + peer_url, "--logger", "zap", "--log-outputs", "stderr"};
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    // Its output to a file in its directory, not into the test's.
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    const std::string log = dir_ + "/etcd.log";
+    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    const int spawned = ::posix_spawn(&pid_, etcd.c_str(), &fa, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    ASSERT_EQ(spawned, 0);
+    // Ready when a range answers (bounded: 30 s).
+    EtcdClient probe(opts({url_}, 500ms));
+    const auto end = std::chrono::steady_clock::now() + 30s;
+    while (!probe.range_prefix("/").ok()) {
+      ASSERT_EQ(::waitpid(pid_, nullptr, WNOHANG), 0) << "etcd exited; its log: " << log;
+      ASSERT_LT(std::chrono::steady_clock::now(), end) << "etcd did not answer on " << url_ << " within 30 s";
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+  void TearDown() override {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+
+  pid_t pid_ = 0;
+  std::string dir_, url_;
+};
+
+TEST(EtcdPrefixEnd, IncrementsTheLastByteThatCan) {
+  EXPECT_EQ(EtcdClient::prefix_end("/wggate/v1/"), "/wggate/v10");
+  EXPECT_EQ(EtcdClient::prefix_end("ab\xff"), "ac");
+  EXPECT_EQ(EtcdClient::prefix_end("\xff\xff"), std::string(1, '\0'));
+  EXPECT_EQ(EtcdClient::prefix_end(""), std::string(1, '\0'));
+}
+
+TEST_F(EtcdClientTest, KeysUnderAPrefixWithBinaryValues) {
+  EtcdClient c(opts({url_}));
+  const char raw[] = "\0\xff\x01 {\"json\": true}\n";
+  const std::string binary(raw, sizeof(raw) - 1);
+  ASSERT_TRUE(c.put("/t/a/1", "one").ok());
+  ASSERT_TRUE(c.put("/t/a/2", binary).ok());
+  ASSERT_TRUE(c.put("/t/a/3", "").ok());
+  ASSERT_TRUE(c.put("/t/b/1", "other prefix").ok());
+  ASSERT_TRUE(c.put("/t/a", "the prefix without its slash").ok());
+  absl::StatusOr<EtcdClient::Range> r = c.range_prefix("/t/a/");
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->kvs.size(), 3u);
+  EXPECT_EQ(r->kvs[0].key, "/t/a/1");
+  EXPECT_EQ(r->kvs[0].value, "one");
+  EXPECT_EQ(r->kvs[1].value, binary);
+  EXPECT_EQ(r->kvs[2].value, "");
+  for (const auto& kv : r->kvs) EXPECT_LE(kv.mod_revision, r->revision);
+  ASSERT_TRUE(c.erase("/t/a/2").ok());
+  r = c.range_prefix("/t/a/");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->kvs.size(), 2u);
+}
+
+TEST_F(EtcdClientTest, RangeAtAnOlderRevision) {
+  EtcdClient c(opts({url_}));
+  ASSERT_TRUE(c.put("/t/k", "v1").ok());
+  absl::StatusOr<EtcdClient::Range> first = c.range_prefix("/t/");
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(c.put("/t/k", "v2").ok());
+  absl::StatusOr<EtcdClient::Range> old = c.range_prefix("/t/", first->revision);
+  ASSERT_TRUE(old.ok()) << old.status();
+  ASSERT_EQ(old->kvs.size(), 1u);
+  EXPECT_EQ(old->kvs[0].value, "v1");
+  absl::StatusOr<EtcdClient::Range> now = c.range_prefix("/t/");
+  ASSERT_TRUE(now.ok());
+  EXPECT_EQ(now->kvs[0].value, "v2");
+  EXPECT_GT(now->revision, first->revision);
+}
+
+TEST_F(EtcdClientTest, LeasesRenewAndTakeTheirKeys) {
+  EtcdClient c(opts({url_}));
+  absl::StatusOr<std::int64_t> lease = c.grant(10s);
+  ASSERT_TRUE(lease.ok()) << lease.status();
+  ASSERT_TRUE(c.put("/t/live", "here", *lease).ok());
+  absl::StatusOr<EtcdClient::Range> r = c.range_prefix("/t/");
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->kvs.size(), 1u);
+  EXPECT_EQ(r->kvs[0].lease, *lease);
+  absl::StatusOr<std::int64_t> ttl = c.keepalive(*lease);
+  ASSERT_TRUE(ttl.ok()) << ttl.status();
+  EXPECT_GT(*ttl, 0);
+  EXPECT_LE(*ttl, 10);
+  ASSERT_TRUE(c.revoke(*lease).ok());
+  r = c.range_prefix("/t/");
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->kvs.empty()) << "the lease's key outlived it";
+  EXPECT_TRUE(absl::IsNotFound(c.keepalive(*lease).status())) << c.keepalive(*lease).status();
+}
+
+TEST_F(EtcdClientTest, FailsOverPastADeadEndpointAndBoundsTheError) {
+  const std::string dead = "http://127.0.0.1:" + std::to_string(free_port());
+  EtcdClient c(opts({dead, url_}, 1000ms));
+  ASSERT_TRUE(c.put("/t/x", "y").ok());
+  absl::StatusOr<EtcdClient::Range> r = c.range_prefix("/t/");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->kvs.size(), 1u);
+  EtcdClient nobody(opts({dead}, 500ms));
+  const auto t0 = std::chrono::steady_clock::now();
+  const absl::Status s = nobody.put("/t/x", "y");
+  EXPECT_TRUE(absl::IsUnavailable(s)) << s;
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+}
+
+}  // namespace
+}  // namespace wg::ctl
