@@ -41,5 +41,13 @@ echo "install-deps: installing ${missing[*]}"
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 # iperf3 asks whether to start a system-wide server; perf/run.sh starts its own in a namespace.
 echo "iperf3 iperf3/start_daemon boolean false" | debconf-set-selections
+# etcd-server's package starts a system etcd on port 2379 where services may start (and fails the install
+# where its start fails); the tests and the lab start etcds of their own. Deny service starts during the
+# install unless a policy is in place already (container images have one).
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\n# install-deps.sh: no service starts during the install\nexit 101\n' > /usr/sbin/policy-rc.d
+  chmod 755 /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get "${apt_opts[@]}" update
 apt-get "${apt_opts[@]}" install --no-install-recommends "${missing[@]}"
