@@ -7,7 +7,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,8 +20,6 @@
 #include <vector>
 
 #include <gtest/gtest.h>
-
-extern char** environ;
 
 namespace wg::ctl {
 namespace {
@@ -79,15 +77,21 @@ class EtcdClientTest : public ::testing::Test {
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    // Its output to a file in its directory, not into the test's.
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
+    // Its output to a file in its directory, not into the test's; killed with the test if the test dies
+    // before TearDown (a crash or a sanitizer abort must not leave an etcd running).
     const std::string log = dir_ + "/etcd.log";
-    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    const int spawned = ::posix_spawn(&pid_, etcd.c_str(), &fa, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    ASSERT_EQ(spawned, 0);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      if (fd >= 0) {
+        ::dup2(fd, 1);
+        ::dup2(fd, 2);
+      }
+      ::execv(etcd.c_str(), argv.data());
+      ::_exit(127);
+    }
+    ASSERT_GT(pid_, 0);
     // Ready when a range answers (bounded: 30 s).
     EtcdClient probe(opts({url_}, 500ms));
     const auto end = std::chrono::steady_clock::now() + 30s;
