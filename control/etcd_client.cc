@@ -6,6 +6,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace wg::ctl {
@@ -32,13 +33,23 @@ absl::StatusOr<std::string> unb64(const std::string& s) {
   return out;
 }
 
-// int64 fields come as JSON strings ("revision": "42"), and are left out when zero.
+// int64 fields come as JSON strings ("revision": "42"), and are left out when zero; anything else reads as 0
+// (never an exception: the answer comes from the network).
 std::int64_t i64(const json& j, const char* field) {
+  if (!j.is_object()) return 0;
   auto it = j.find(field);
   if (it == j.end()) return 0;
-  if (it->is_string()) return std::stoll(it->get<std::string>());
+  std::int64_t v = 0;
+  if (it->is_string() && absl::SimpleAtoi(it->get<std::string>(), &v)) return v;
   if (it->is_number_integer()) return it->get<std::int64_t>();
   return 0;
+}
+
+// A string field, or "" when absent or not a string.
+std::string str(const json& j, const char* field) {
+  if (!j.is_object()) return "";
+  auto it = j.find(field);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
 std::size_t collect(char* data, std::size_t size, std::size_t n, void* out) {
@@ -134,7 +145,7 @@ absl::StatusOr<std::int64_t> EtcdClient::keepalive(std::int64_t lease) {
   absl::StatusOr<json> j = parse(post("/v3/lease/keepalive", json{{"ID", std::to_string(lease)}}.dump()));
   if (!j.ok()) return j.status();
   // The gateway wraps the stream's one answer in "result"; an expired lease comes back without a TTL.
-  const json& r = j->contains("result") ? (*j)["result"] : *j;
+  const json& r = j->contains("result") && (*j)["result"].is_object() ? (*j)["result"] : *j;
   const std::int64_t ttl = i64(r, "TTL");
   if (ttl <= 0) return absl::NotFoundError(absl::StrCat("etcd: lease ", lease, " has expired"));
   return ttl;
@@ -164,8 +175,9 @@ absl::StatusOr<EtcdClient::Range> EtcdClient::range_prefix(const std::string& pr
   if (j->contains("header")) out.revision = i64((*j)["header"], "revision");
   if (j->contains("kvs") && (*j)["kvs"].is_array()) {
     for (const json& kv : (*j)["kvs"]) {
-      absl::StatusOr<std::string> k = unb64(kv.value("key", ""));
-      absl::StatusOr<std::string> v = unb64(kv.value("value", ""));
+      if (!kv.is_object()) return absl::DataLossError("etcd: a range entry is not an object");
+      absl::StatusOr<std::string> k = unb64(str(kv, "key"));
+      absl::StatusOr<std::string> v = unb64(str(kv, "value"));
       if (!k.ok()) return k.status();
       if (!v.ok()) return v.status();
       out.kvs.push_back({*std::move(k), *std::move(v), i64(kv, "mod_revision"), i64(kv, "lease")});

@@ -1,7 +1,8 @@
 // EtcdClient against a real etcd (Debian's etcd-server, started here on loopback ports of its own, its data in
 // a temporary directory): keys under a prefix with binary values, a range at an older revision, leases that
 // renew and that take their keys when revoked, failing over past a dead endpoint, and a bounded error when
-// nothing answers. Skipped, visibly, where no etcd binary is installed.
+// nothing answers. Skipped, visibly, where no etcd binary is installed. Malformed answers (from a stand-in
+// server) are errors, never a crash.
 #include "control/etcd_client.h"
 
 #include <fcntl.h>
@@ -112,6 +113,79 @@ class EtcdClientTest : public ::testing::Test {
   pid_t pid_ = 0;
   std::string dir_, url_;
 };
+
+// A stand-in for etcd that answers every request with the next of `bodies` (HTTP 200), one connection each.
+class FakeEtcd {
+ public:
+  explicit FakeEtcd(std::vector<std::string> bodies) : bodies_(std::move(bodies)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(a);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+    ::listen(fd_, 8);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    url = "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+    thread_ = std::thread([this] {
+      for (const std::string& body : bodies_) {
+        const int c = ::accept(fd_, nullptr, nullptr);
+        if (c < 0) return;
+        char buf[4096];
+        std::string req;
+        // Headers, then Content-Length bytes of body (short requests: read until the body is in).
+        while (req.find("\r\n\r\n") == std::string::npos) {
+          const ssize_t n = ::read(c, buf, sizeof(buf));
+          if (n <= 0) break;
+          req.append(buf, static_cast<std::size_t>(n));
+        }
+        const std::string answer = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+                                   std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+        (void)!::write(c, answer.data(), answer.size());
+        ::close(c);
+      }
+    });
+  }
+  ~FakeEtcd() {
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  std::string url;
+
+ private:
+  std::vector<std::string> bodies_;
+  int fd_ = -1;
+  std::thread thread_;
+};
+
+TEST(EtcdClientMalformed, AnswersThatAreNotWhatEtcdSendsAreErrorsNotCrashes) {
+  FakeEtcd fake({
+      "not json at all",                                             // range: not JSON
+      "[1, 2, 3]",                                                   // range: not an object
+      R"({"header": {"revision": "abc"}, "kvs": [{"key": "!!!", "value": ""}]})",  // bad base64
+      R"({"header": "x", "kvs": [7]})",                              // an entry that is not an object
+      R"({"header": {"revision": "9"}, "kvs": [{"key": 5, "value": ["x"], "mod_revision": {}}]})",
+      R"({"header": {}})",                                           // grant without an ID
+      R"({"result": "x"})",                                          // keepalive: no TTL anywhere
+      R"({"result": {"TTL": "1e99"}})",                              // keepalive: TTL not an int64
+  });
+  EtcdClient c(opts({fake.url}));
+  EXPECT_TRUE(absl::IsDataLoss(c.range_prefix("/").status()));
+  EXPECT_TRUE(absl::IsDataLoss(c.range_prefix("/").status()));
+  EXPECT_TRUE(absl::IsDataLoss(c.range_prefix("/").status()));
+  EXPECT_TRUE(absl::IsDataLoss(c.range_prefix("/").status()));
+  // Wrong types read as empty or zero: an answer, not a crash.
+  absl::StatusOr<EtcdClient::Range> r = c.range_prefix("/");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->revision, 9);
+  ASSERT_EQ(r->kvs.size(), 1u);
+  EXPECT_EQ(r->kvs[0].key, "");
+  EXPECT_EQ(r->kvs[0].mod_revision, 0);
+  EXPECT_TRUE(absl::IsDataLoss(c.grant(std::chrono::seconds(5)).status()));
+  EXPECT_TRUE(absl::IsNotFound(c.keepalive(1).status()));
+  EXPECT_TRUE(absl::IsNotFound(c.keepalive(1).status()));
+}
 
 TEST(EtcdPrefixEnd, IncrementsTheLastByteThatCan) {
   EXPECT_EQ(EtcdClient::prefix_end("/wggate/v1/"), "/wggate/v10");
