@@ -3,7 +3,8 @@
 //   2. under load, mac2: a message without a valid cookie is answered with a cookie reply and nothing else
 //      (cookie_required), so a spoofed source costs us one BLAKE2s and one XChaCha20, never a DH;
 //   3. under load, a rate per proven source (RateLimiter: 20/s, bursts of 5; IPv6 per /64) (rate_limited).
-// "Under load" is the backlog of the handshake ring alone (dataplane/tables.h), above kUnderLoadBacklog, and
+// "Under load" is the backlog of the handshake ring (dataplane/tables.h) plus the initiations waiting for a
+// handshake thread (handshake_pool.h), above kUnderLoadBacklog, and
 // lasts one second after the last time it was seen: an ICMP flood or packets for offline peers, on rings of
 // their own, never put real peers to the cookie round trip.
 //
